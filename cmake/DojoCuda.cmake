@@ -1,0 +1,46 @@
+# Finds the CUDA toolkit and NCCL according to DOJO_WITH_CUDA (AUTO, ON, OFF).
+#
+# NCCL is looked for next to the CUDA toolkit (its include/ and lib64/), in the
+# usual system prefixes, or under -DNCCL_ROOT=... (for example the lib/ and
+# include/ of the nvidia-nccl-cu13 Python wheel). On success this defines the
+# imported target dojo::nccl and sets DOJO_HAVE_CUDA to ON.
+set(DOJO_HAVE_CUDA OFF)
+string(TOUPPER "${DOJO_WITH_CUDA}" _dojo_cuda_mode)
+if(NOT _dojo_cuda_mode MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "DOJO_WITH_CUDA must be AUTO, ON or OFF, not '${DOJO_WITH_CUDA}'")
+endif()
+
+if(NOT _dojo_cuda_mode STREQUAL "OFF")
+  find_package(CUDAToolkit QUIET)
+  set(_dojo_nccl_hints ${NCCL_ROOT} $ENV{NCCL_ROOT})
+  if(CUDAToolkit_FOUND)
+    list(APPEND _dojo_nccl_hints "${CUDAToolkit_LIBRARY_ROOT}" "${CUDAToolkit_TARGET_DIR}")
+  endif()
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${_dojo_nccl_hints} PATH_SUFFIXES include)
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_dojo_nccl_hints} PATH_SUFFIXES lib64 lib)
+
+  set(_dojo_cuda_missing "")
+  if(NOT CUDAToolkit_FOUND)
+    list(APPEND _dojo_cuda_missing "the CUDA toolkit (find_package(CUDAToolkit); set CUDAToolkit_ROOT)")
+  endif()
+  if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
+    list(APPEND _dojo_cuda_missing "NCCL (nccl.h and libnccl next to the CUDA toolkit; set -DNCCL_ROOT=DIR)")
+  endif()
+
+  if(_dojo_cuda_missing)
+    list(JOIN _dojo_cuda_missing " and " _dojo_cuda_missing_text)
+    if(_dojo_cuda_mode STREQUAL "ON")
+      message(FATAL_ERROR "DOJO_WITH_CUDA=ON but ${_dojo_cuda_missing_text} could not be found. "
+                          "Install it, point CMake at it, or configure with -DDOJO_WITH_CUDA=OFF.")
+    endif()
+    message(STATUS "dojo: GPU parts off (not found: ${_dojo_cuda_missing_text})")
+  else()
+    set(DOJO_HAVE_CUDA ON)
+    add_library(dojo::nccl UNKNOWN IMPORTED)
+    set_target_properties(dojo::nccl PROPERTIES IMPORTED_LOCATION "${NCCL_LIBRARY}"
+                                                INTERFACE_INCLUDE_DIRECTORIES "${NCCL_INCLUDE_DIR}")
+    message(STATUS "dojo: GPU parts on (CUDA ${CUDAToolkit_VERSION}, NCCL ${NCCL_LIBRARY})")
+  endif()
+else()
+  message(STATUS "dojo: GPU parts off (DOJO_WITH_CUDA=OFF)")
+endif()

@@ -1,0 +1,59 @@
+#pragma once
+// A cluster: its nodes, its network and how often its devices fail.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "orchestrator/config/accelerators.h"
+
+namespace dojo::config {
+
+/// The state words shared by cluster nodes and capacity pools.
+enum class NodeState { kUp, kDrained, kDown };
+const char* to_string(NodeState state);
+
+struct ClusterNode {
+  std::string host;
+  int slots = 1;            ///< ranks the node can run (usually its accelerators)
+  std::string accelerator;  ///< a name from the catalog
+  std::string rack;         ///< default "default"
+  NodeState state = NodeState::kUp;
+};
+
+/// One class of link: latency per hop and bandwidth per direction.
+struct LinkClass {
+  std::string technology;      ///< nvlink, pcie, shm, infiniband, ethernet, loopback
+  double latency_us = 0;
+  double bandwidth_gb_per_s = 0;  ///< gigabytes (1e9 bytes) per second
+};
+
+struct NetworkConfig {
+  std::string interface;  ///< NIC for MPI and NCCL traffic; "" lets them choose
+  LinkClass intra_node;   ///< between devices of one node
+  LinkClass inter_node;   ///< between nodes (per node, all rails together)
+};
+
+/// Llama 3 405B: 419 unexpected interruptions in 54 days on 16,384 H100s, so
+/// one device fails every 16384 * 54 * 24 / 419 = 50,677 hours on average.
+inline constexpr double kDefaultDeviceMtbfHours = 16384.0 * 54.0 * 24.0 / 419.0;
+
+struct ClusterConfig {
+  std::filesystem::path source;
+  std::string name;
+  AcceleratorCatalog catalog;
+  std::vector<ClusterNode> nodes;
+  NetworkConfig network;
+  double device_mtbf_hours = kDefaultDeviceMtbfHours;
+
+  const ClusterNode* find_node(const std::string& host) const;
+};
+
+/// Expands a host pattern with one numeric range, "gpu-[001-128]" style, into
+/// its names (zero padding kept). A name without brackets is returned alone.
+/// Returns nullopt and sets `error` for a malformed pattern.
+std::optional<std::vector<std::string>> expand_host_pattern(const std::string& pattern,
+                                                            std::string& error);
+
+}  // namespace dojo::config

@@ -1,0 +1,67 @@
+#include "orchestrator/config/diagnostics.h"
+
+#include <algorithm>
+
+namespace dojo::config {
+namespace {
+
+std::string join_lines(const std::vector<Diagnostic>& diagnostics) {
+  std::string text;
+  for (const Diagnostic& d : diagnostics) {
+    if (!text.empty()) text += '\n';
+    text += d.format();
+  }
+  return text;
+}
+
+std::string Location::describe() const {
+  const std::string name = source ? *source : std::string("<unknown>");
+  if (from_flag || line <= 0) return name;
+  return name + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string Diagnostic::format() const { return where.describe() + ": error: " + message; }
+
+void Diagnostics::error(const Location& where, std::string message) {
+  items_.push_back(Diagnostic{where, std::move(message)});
+}
+
+void Diagnostics::append(const Diagnostics& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
+void Diagnostics::throw_if_any() const {
+  if (!items_.empty()) throw ConfigError(items_);
+}
+
+// Errors read best in file order: files as they were first met, then by position.
+std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics) {
+  std::vector<std::string> sources;
+  auto source_rank = [&](const Diagnostic& d) {
+    const std::string name = d.where.source ? *d.where.source : std::string();
+    auto it = std::find(sources.begin(), sources.end(), name);
+    if (it == sources.end()) {
+      sources.push_back(name);
+      return sources.size() - 1;
+    }
+    return static_cast<std::size_t>(it - sources.begin());
+  };
+  for (const Diagnostic& d : diagnostics) source_rank(d);
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [&](const Diagnostic& a, const Diagnostic& b) {
+                     const std::size_t sa = source_rank(a);
+                     const std::size_t sb = source_rank(b);
+                     if (sa != sb) return sa < sb;
+                     if (a.where.line != b.where.line) return a.where.line < b.where.line;
+                     return a.where.column < b.where.column;
+                   });
+  return diagnostics;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
+    : Error(join_lines(in_file_order(diagnostics))),
+      diagnostics_(in_file_order(std::move(diagnostics))) {}
+
+}  // namespace dojo::config

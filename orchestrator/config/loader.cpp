@@ -1,0 +1,372 @@
+#include "orchestrator/config/loader.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+
+#include "orchestrator/config/parsers.h"
+
+namespace dojo::config {
+namespace {
+
+constexpr std::pair<const char*, DocumentKind> kKinds[] = {
+    {"accelerators", DocumentKind::kAccelerators},
+    {"job", DocumentKind::kJob},
+    {"cluster", DocumentKind::kCluster},
+    {"capacity", DocumentKind::kCapacity},
+};
+
+struct Parsed {
+  NodePtr root;
+  const Node* body = nullptr;  // the value under the kind key
+  DocumentKind kind = DocumentKind::kJob;
+};
+
+// Finds the kind key and checks `version`. Returns false (with diagnostics)
+// when the file is not a document of a known kind.
+bool identify(const NodePtr& root, Diagnostics& diagnostics, Parsed& out) {
+  out.root = root;
+  if (root->kind != NodeKind::kMap) {
+    diagnostics.error(root->where, "expected a mapping with one of the keys accelerators, job, "
+                                   "cluster or capacity, got " + root->describe());
+    return false;
+  }
+  std::vector<std::string> kinds;
+  for (const auto& [name, kind] : kKinds) kinds.emplace_back(name);
+  kinds.emplace_back("version");
+  int found = 0;
+  bool ok = true;
+  for (const MapEntry& entry : root->entries) {
+    const std::string& key = entry.key->scalar;
+    if (key == "version") {
+      int version = 0;
+      if (!read_value(*entry.value, "version", diagnostics, version)) {
+        ok = false;
+      } else if (version != kConfigVersion) {
+        diagnostics.error(entry.value->where, "version: unsupported version " +
+                                                  std::to_string(version) + " (this dojo reads " +
+                                                  std::to_string(kConfigVersion) + ")");
+        ok = false;
+      }
+      continue;
+    }
+    bool known = false;
+    for (const auto& [name, kind] : kKinds) {
+      if (key != name) continue;
+      known = true;
+      if (++found == 2) {
+        diagnostics.error(entry.key->where, "a file holds one document kind; \"" + key +
+                                                "\" follows \"" + to_string(out.kind) + "\"");
+        ok = false;
+      } else {
+        out.kind = kind;
+        out.body = entry.value.get();
+      }
+    }
+    if (!known) {
+      std::string message = "unknown top-level key \"" + key + "\"";
+      const std::string suggestion = closest_match(key, kinds);
+      message += suggestion.empty()
+                     ? " (expected one of accelerators, job, cluster, capacity, version)"
+                     : " (did you mean \"" + suggestion + "\"?)";
+      diagnostics.error(entry.key->where, message);
+      ok = false;
+    }
+  }
+  if (found == 0 && ok) {
+    diagnostics.error(root->where,
+                      "document: missing a kind key (accelerators, job, cluster or capacity)");
+    ok = false;
+  }
+  return ok && found == 1;
+}
+
+void mark_from_flag(Node& node, const std::shared_ptr<const std::string>& flag) {
+  node.where = Location{flag, 0, 0, true};
+  for (const NodePtr& item : node.items) mark_from_flag(*item, flag);
+  for (const MapEntry& entry : node.entries) {
+    mark_from_flag(*entry.key, flag);
+    mark_from_flag(*entry.value, flag);
+  }
+}
+
+bool is_index(const std::string& segment) {
+  return !segment.empty() && segment.size() < 9 &&
+         segment.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Applies one override to the document body. Missing mapping keys are created,
+// so a misspelt key surfaces as an unknown-key error naming the flag.
+void apply_override(Parsed& parsed, const Override& o, Diagnostics& diagnostics) {
+  auto flag = std::make_shared<const std::string>(o.flag);
+  const Location at_flag{flag, 0, 0, true};
+  Diagnostics value_diagnostics;
+  NodePtr value = parse_yaml(o.value.empty() ? "~" : o.value, flag, value_diagnostics);
+  if (!value) {
+    for (const Diagnostic& d : value_diagnostics.items()) {
+      diagnostics.error(at_flag, "the value is not valid YAML: " + d.message);
+    }
+    return;
+  }
+  mark_from_flag(*value, flag);
+
+  std::vector<std::string> path = o.path;
+  if (path.size() > 1 && path[0] == to_string(parsed.kind) &&
+      parsed.body->find(path[0]) == nullptr) {
+    path.erase(path.begin());
+  }
+  // The body is shared with the parsed tree; overrides edit it in place.
+  Node* node = const_cast<Node*>(parsed.body);
+  std::string walked = to_string(parsed.kind);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::string& segment = path[i];
+    const bool last = i + 1 == path.size();
+    if (node->kind == NodeKind::kSequence) {
+      if (!is_index(segment) || std::stoul(segment) >= node->items.size()) {
+        diagnostics.error(at_flag, walked + " is a list of " + std::to_string(node->items.size()) +
+                                       " entries; \"" + segment + "\" is not an index into it");
+        return;
+      }
+      NodePtr& slot = node->items[std::stoul(segment)];
+      if (last) {
+        slot = value;
+        return;
+      }
+      node = slot.get();
+    } else {
+      if (node->kind != NodeKind::kMap) {
+        diagnostics.error(at_flag, walked + " is " + node->describe() + ", not a mapping");
+        return;
+      }
+      MapEntry* entry = node->find(segment);
+      if (entry == nullptr) {
+        node->entries.push_back(MapEntry{make_scalar(segment, at_flag),
+                                         last ? value : make_map(at_flag)});
+        entry = &node->entries.back();
+      } else if (last) {
+        entry->value = value;
+      }
+      if (last) return;
+      node = entry->value.get();
+    }
+    walked += "." + segment;
+  }
+}
+
+void parse_body(const Parsed& parsed, const std::filesystem::path& file, Diagnostics& diagnostics,
+                Document& out) {
+  const Node& body = *parsed.body;
+  switch (parsed.kind) {
+    case DocumentKind::kAccelerators:
+      detail::parse_accelerators(body, file, diagnostics, out.emplace<AcceleratorCatalog>());
+      break;
+    case DocumentKind::kJob:
+      detail::parse_job(body, file, diagnostics, out.emplace<JobConfig>());
+      break;
+    case DocumentKind::kCluster:
+      detail::parse_cluster(body, file, diagnostics, out.emplace<ClusterConfig>());
+      break;
+    case DocumentKind::kCapacity:
+      detail::parse_capacity(body, file, diagnostics, out.emplace<CapacityConfig>());
+      break;
+  }
+}
+
+std::filesystem::path absolute_of(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal();
+}
+
+// Loads a document into `out`, reporting to `diagnostics`. Returns true when valid.
+bool load_into(const std::filesystem::path& path, const std::vector<Override>& overrides,
+               Diagnostics& diagnostics, Document& out, DocumentKind* kind = nullptr) {
+  const std::filesystem::path file = absolute_of(path);
+  Diagnostics local;
+  NodePtr root = parse_yaml_file(path, local);
+  Parsed parsed;
+  if (root && identify(root, local, parsed)) {
+    for (const Override& o : overrides) apply_override(parsed, o, local);
+    if (kind != nullptr) *kind = parsed.kind;
+    parse_body(parsed, file, local, out);
+  }
+  const bool ok = local.empty();
+  diagnostics.append(local);
+  return ok;
+}
+
+template <class T>
+T load_kind(const std::filesystem::path& path, const std::vector<Override>& overrides,
+            DocumentKind expected) {
+  Diagnostics diagnostics;
+  Document document;
+  DocumentKind kind = expected;
+  if (load_into(path, overrides, diagnostics, document, &kind) && kind != expected) {
+    diagnostics.error(Location{std::make_shared<const std::string>(path.string()), 1, 1, false},
+                      std::string("expected a ") + to_string(expected) + " document, found a " +
+                          to_string(kind) + " document");
+  }
+  diagnostics.throw_if_any();
+  return std::get<T>(std::move(document));
+}
+
+}  // namespace
+
+const char* to_string(DocumentKind kind) {
+  for (const auto& [name, k] : kKinds) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+Override parse_override(std::string_view text) {
+  const std::size_t equals = text.find('=');
+  Override o;
+  o.flag = "--set " + std::string(text);
+  if (equals == std::string_view::npos || equals == 0) {
+    throw UsageError(o.flag + ": expected key.path=value");
+  }
+  std::string key(text.substr(0, equals));
+  o.value = std::string(text.substr(equals + 1));
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', start);
+    std::string segment = key.substr(start, dot == std::string::npos ? dot : dot - start);
+    if (segment.empty()) throw UsageError(o.flag + ": empty segment in key path \"" + key + "\"");
+    o.path.push_back(std::move(segment));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return o;
+}
+
+Document load_document(const std::filesystem::path& path, const std::vector<Override>& overrides) {
+  Diagnostics diagnostics;
+  Document document;
+  load_into(path, overrides, diagnostics, document);
+  diagnostics.throw_if_any();
+  return document;
+}
+
+AcceleratorCatalog load_accelerators(const std::filesystem::path& path) {
+  return load_kind<AcceleratorCatalog>(path, {}, DocumentKind::kAccelerators);
+}
+JobConfig load_job(const std::filesystem::path& path, const std::vector<Override>& overrides) {
+  return load_kind<JobConfig>(path, overrides, DocumentKind::kJob);
+}
+ClusterConfig load_cluster(const std::filesystem::path& path,
+                           const std::vector<Override>& overrides) {
+  return load_kind<ClusterConfig>(path, overrides, DocumentKind::kCluster);
+}
+CapacityConfig load_capacity(const std::filesystem::path& path,
+                             const std::vector<Override>& overrides) {
+  return load_kind<CapacityConfig>(path, overrides, DocumentKind::kCapacity);
+}
+
+DocumentKind kind_of(const Document& document) {
+  switch (document.index()) {
+    case 0:
+      return DocumentKind::kAccelerators;
+    case 1:
+      return DocumentKind::kJob;
+    case 2:
+      return DocumentKind::kCluster;
+    default:
+      return DocumentKind::kCapacity;
+  }
+}
+
+namespace detail {
+
+std::filesystem::path resolve_reference(const Node& value, const std::string& path,
+                                        const std::filesystem::path& referring_file,
+                                        Diagnostics& diagnostics) {
+  std::string name;
+  if (!read_value(value, path, diagnostics, name)) return {};
+  if (name.empty()) {
+    diagnostics.error(value.where, path + ": empty file reference");
+    return {};
+  }
+  // A value from the command line is relative to where the command runs.
+  const std::filesystem::path base =
+      value.where.from_flag ? std::filesystem::current_path() : referring_file.parent_path();
+  const std::filesystem::path resolved = absolute_of(base / name);
+  std::error_code ec;
+  if (!std::filesystem::exists(resolved, ec)) {
+    diagnostics.error(value.where, path + ": file \"" + name + "\" does not exist (looked for " +
+                                       resolved.string() + ")");
+    return {};
+  }
+  if (!std::filesystem::is_regular_file(resolved, ec) || access(resolved.c_str(), R_OK) != 0) {
+    diagnostics.error(value.where,
+                      path + ": \"" + name + "\" is not a readable file (" + resolved.string() + ")");
+    return {};
+  }
+  return resolved;
+}
+
+AcceleratorCatalog load_referenced_catalog(MapReader& reader, const std::string& key,
+                                           const std::filesystem::path& referring_file) {
+  AcceleratorCatalog catalog;
+  const Node* value = reader.require(key);
+  if (value == nullptr) return catalog;
+  const std::filesystem::path path =
+      resolve_reference(*value, reader.path_of(key), referring_file, reader.diagnostics());
+  if (path.empty()) return catalog;
+  Document document;
+  DocumentKind kind = DocumentKind::kAccelerators;
+  if (load_into(path, {}, reader.diagnostics(), document, &kind)) {
+    if (kind != DocumentKind::kAccelerators) {
+      reader.error_at(*value, key,
+                      "\"" + value->scalar + "\" is a " + to_string(kind) +
+                          " document, not an accelerator catalog");
+    } else {
+      catalog = std::get<AcceleratorCatalog>(std::move(document));
+    }
+  }
+  return catalog;
+}
+
+bool load_cluster_into(const std::filesystem::path& path, const Node& reference,
+                       Diagnostics& diagnostics, ClusterConfig& out) {
+  Document document;
+  DocumentKind kind = DocumentKind::kCluster;
+  if (!load_into(path, {}, diagnostics, document, &kind)) return false;
+  if (kind != DocumentKind::kCluster) {
+    diagnostics.error(reference.where, "job.cluster: \"" + reference.scalar + "\" is a " +
+                                           to_string(kind) + " document, not a cluster");
+    return false;
+  }
+  out = std::get<ClusterConfig>(std::move(document));
+  return true;
+}
+
+bool check_identifier(const Node& where, const std::string& path, const std::string& name,
+                      Diagnostics& diagnostics) {
+  bool ok = !name.empty() && name.size() <= 63 && std::isalnum(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    diagnostics.error(where.where, path + ": \"" + name +
+                                       "\" is not a valid name (letters, digits, '.', '_' and '-', "
+                                       "starting with a letter or digit, at most 63 characters)");
+  }
+  return ok;
+}
+
+bool check_accelerator(MapReader& reader, const std::string& key, const std::string& name,
+                       const AcceleratorCatalog& catalog) {
+  if (catalog.accelerators.empty() || catalog.find(name) != nullptr) return true;
+  std::string message = "unknown accelerator \"" + name + "\" (not in " +
+                        catalog.source.filename().string() + ")";
+  const std::string suggestion = closest_match(name, catalog.names());
+  if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+  return reader.check(false, key, message);
+}
+
+}  // namespace detail
+}  // namespace dojo::config
