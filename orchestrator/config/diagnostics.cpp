@@ -14,26 +14,6 @@ std::string join_lines(const std::vector<Diagnostic>& diagnostics) {
   return text;
 }
 
-std::string Location::describe() const {
-  const std::string name = source ? *source : std::string("<unknown>");
-  if (from_flag || line <= 0) return name;
-  return name + ":" + std::to_string(line) + ":" + std::to_string(column);
-}
-
-std::string Diagnostic::format() const { return where.describe() + ": error: " + message; }
-
-void Diagnostics::error(const Location& where, std::string message) {
-  items_.push_back(Diagnostic{where, std::move(message)});
-}
-
-void Diagnostics::append(const Diagnostics& other) {
-  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
-}
-
-void Diagnostics::throw_if_any() const {
-  if (!items_.empty()) throw ConfigError(items_);
-}
-
 // Errors read best in file order: files as they were first met, then by position.
 std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics) {
   std::vector<std::string> sources;
@@ -59,6 +39,26 @@ std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics) {
 }
 
 }  // namespace
+
+std::string Location::describe() const {
+  const std::string name = source ? *source : std::string("<unknown>");
+  if (from_flag || line <= 0) return name;
+  return name + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string Diagnostic::format() const { return where.describe() + ": error: " + message; }
+
+void Diagnostics::error(const Location& where, std::string message) {
+  items_.push_back(Diagnostic{where, std::move(message)});
+}
+
+void Diagnostics::append(const Diagnostics& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
+void Diagnostics::throw_if_any() const {
+  if (!items_.empty()) throw ConfigError(items_);
+}
 
 ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
     : Error(join_lines(in_file_order(diagnostics))),
