@@ -15,8 +15,10 @@ std::string join_lines(const std::vector<Diagnostic>& diagnostics) {
 }
 
 // Errors read best in file order: files as they were first met, then by position.
-std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics) {
+std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics,
+                                      const std::string& primary_source) {
   std::vector<std::string> sources;
+  if (!primary_source.empty()) sources.push_back(primary_source);
   auto source_rank = [&](const Diagnostic& d) {
     const std::string name = d.where.source ? *d.where.source : std::string();
     auto it = std::find(sources.begin(), sources.end(), name);
@@ -56,12 +58,12 @@ void Diagnostics::append(const Diagnostics& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-void Diagnostics::throw_if_any() const {
-  if (!items_.empty()) throw ConfigError(items_);
+void Diagnostics::throw_if_any(const std::string& primary_source) const {
+  if (!items_.empty()) throw ConfigError(items_, primary_source);
 }
 
-ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
-    : Error(join_lines(in_file_order(diagnostics))),
-      diagnostics_(in_file_order(std::move(diagnostics))) {}
+ConfigError::ConfigError(std::vector<Diagnostic> diagnostics, const std::string& primary_source)
+    : Error(join_lines(in_file_order(diagnostics, primary_source))),
+      diagnostics_(in_file_order(std::move(diagnostics), primary_source)) {}
 
 }  // namespace dojo::config

@@ -38,8 +38,9 @@ class Diagnostics {
   const std::vector<Diagnostic>& items() const { return items_; }
   void append(const Diagnostics& other);
 
-  /// Throws ConfigError holding every diagnostic when there is at least one.
-  void throw_if_any() const;
+  /// Throws ConfigError holding every diagnostic when there is at least one;
+  /// errors of `primary_source` (the file the user named) come first.
+  void throw_if_any(const std::string& primary_source = "") const;
 
  private:
   std::vector<Diagnostic> items_;
@@ -48,7 +49,9 @@ class Diagnostics {
 /// A configuration that is invalid. what() is every diagnostic, one per line.
 class ConfigError : public Error {
  public:
-  explicit ConfigError(std::vector<Diagnostic> diagnostics);
+  /// Orders the diagnostics by file (`primary_source` first, then as first
+  /// met), then by line and column.
+  explicit ConfigError(std::vector<Diagnostic> diagnostics, const std::string& primary_source = "");
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
  private:

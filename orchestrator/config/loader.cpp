@@ -204,10 +204,10 @@ T load_kind(const std::filesystem::path& path, const std::vector<Override>& over
   DocumentKind kind = expected;
   if (load_into(path, overrides, diagnostics, document, &kind) && kind != expected) {
     diagnostics.error(Location{std::make_shared<const std::string>(path.string()), 1, 1, false},
-                      std::string("expected a ") + to_string(expected) + " document, found a " +
-                          to_string(kind) + " document");
+                      std::string("expected a document of kind ") + to_string(expected) +
+                          ", found one of kind " + to_string(kind));
   }
-  diagnostics.throw_if_any();
+  diagnostics.throw_if_any(path.string());
   return std::get<T>(std::move(document));
 }
 
@@ -245,7 +245,7 @@ Document load_document(const std::filesystem::path& path, const std::vector<Over
   Diagnostics diagnostics;
   Document document;
   load_into(path, overrides, diagnostics, document);
-  diagnostics.throw_if_any();
+  diagnostics.throw_if_any(path.string());
   return document;
 }
 
@@ -319,8 +319,8 @@ AcceleratorCatalog load_referenced_catalog(MapReader& reader, const std::string&
   if (load_into(path, {}, reader.diagnostics(), document, &kind)) {
     if (kind != DocumentKind::kAccelerators) {
       reader.error_at(*value, key,
-                      "\"" + value->scalar + "\" is a " + to_string(kind) +
-                          " document, not an accelerator catalog");
+                      "\"" + value->scalar + "\" is a document of kind " + to_string(kind) +
+                          ", not an accelerator catalog");
     } else {
       catalog = std::get<AcceleratorCatalog>(std::move(document));
     }
@@ -334,8 +334,9 @@ bool load_cluster_into(const std::filesystem::path& path, const Node& reference,
   DocumentKind kind = DocumentKind::kCluster;
   if (!load_into(path, {}, diagnostics, document, &kind)) return false;
   if (kind != DocumentKind::kCluster) {
-    diagnostics.error(reference.where, "job.cluster: \"" + reference.scalar + "\" is a " +
-                                           to_string(kind) + " document, not a cluster");
+    diagnostics.error(reference.where, "job.cluster: \"" + reference.scalar +
+                                           "\" is a document of kind " + to_string(kind) +
+                                           ", not a cluster");
     return false;
   }
   out = std::get<ClusterConfig>(std::move(document));

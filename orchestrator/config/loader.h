@@ -16,6 +16,7 @@
 #include "orchestrator/config/capacity.h"
 #include "orchestrator/config/cluster.h"
 #include "orchestrator/config/job.h"
+#include "orchestrator/config/diagnostics.h"
 
 namespace dojo::config {
 

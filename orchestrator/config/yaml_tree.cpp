@@ -32,6 +32,8 @@ class TreeBuilder : public YAML::EventHandler {
 
   NodePtr root() const { return root_; }
   int documents() const { return documents_; }
+  /// True after an error that leaves no tree worth validating further.
+  bool fatal() const { return fatal_; }
   const Location& second_document() const { return second_document_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
@@ -58,6 +60,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
     for (const Open& open : stack_) {
       if (open.node == it->second) {
+        fatal_ = true;
         error(where, "recursive alias *" + anchor_names_[anchor] + ": it refers to " +
                          it->second->describe() + " (at " + position_text(it->second->where) +
                          ") that contains it");
@@ -162,6 +165,7 @@ class TreeBuilder : public YAML::EventHandler {
     parent.weight = saturating_add(parent.weight, node->weight);
     if (parent.weight > kMaxExpandedNodes && !expansion_reported_) {
       expansion_reported_ = true;
+      fatal_ = true;
       error(node->where, "the document expands to more than " +
                              std::to_string(kMaxExpandedNodes) + " nodes through aliases");
     }
@@ -237,6 +241,7 @@ class TreeBuilder : public YAML::EventHandler {
   int documents_ = 0;
   Location second_document_;
   bool expansion_reported_ = false;
+  bool fatal_ = false;
 };
 
 }  // namespace
@@ -294,6 +299,7 @@ NodePtr parse_yaml(std::string_view text, std::shared_ptr<const std::string> sou
   // Errors such as a duplicate key leave a usable tree (without the offending
   // entry), so validation goes on and reports the file's other errors too.
   diagnostics.append(local);
+  if (builder.fatal()) return nullptr;
   if (!builder.root() || builder.root()->kind == NodeKind::kNull) {
     diagnostics.error(Location{source, 1, 1, false}, "the file is empty");
     return nullptr;

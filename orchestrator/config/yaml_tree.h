@@ -52,8 +52,8 @@ inline constexpr std::size_t kMaxExpandedNodes = 1'000'000;
 
 /// Parses one YAML document. Syntax errors, duplicate keys, recursive aliases,
 /// unsupported tags and more than one document are reported to `diagnostics`
-/// (with `source` as the file name). A syntax error or an empty file yields
-/// nullptr; after the other errors the tree without the offending parts is
+/// (with `source` as the file name). A syntax error, a recursive alias, an
+/// alias expansion past kMaxExpandedNodes or an empty file yields nullptr; after the other errors the tree without the offending parts is
 /// returned, so that its other errors can be found as well.
 NodePtr parse_yaml(std::string_view text, std::shared_ptr<const std::string> source,
                    Diagnostics& diagnostics);
