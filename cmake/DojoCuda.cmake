@@ -21,10 +21,10 @@ if(NOT _dojo_cuda_mode STREQUAL "OFF")
 
   set(_dojo_cuda_missing "")
   if(NOT CUDAToolkit_FOUND)
-    list(APPEND _dojo_cuda_missing "the CUDA toolkit (find_package(CUDAToolkit); set CUDAToolkit_ROOT)")
+    list(APPEND _dojo_cuda_missing "the CUDA toolkit (set CUDAToolkit_ROOT to its prefix)")
   endif()
   if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
-    list(APPEND _dojo_cuda_missing "NCCL (nccl.h and libnccl next to the CUDA toolkit; set -DNCCL_ROOT=DIR)")
+    list(APPEND _dojo_cuda_missing "NCCL (nccl.h and libnccl next to the CUDA toolkit, or give -DNCCL_ROOT=DIR)")
   endif()
 
   if(_dojo_cuda_missing)
