@@ -11,12 +11,12 @@ namespace dojo::collectives {
 /// Where and in which operation a collective failed. Every field is filled as
 /// far as it is known; `what()` states all of them.
 struct CollectiveContext {
-  std::string op;          ///< "all_reduce", "MPI_Init", ...
-  std::uint64_t seq = 0;   ///< the communicator's sequence number of the op (0: none)
+  std::string op;         ///< "all_reduce", "MPI_Init", ...
+  std::uint64_t seq = 0;  ///< the communicator's sequence number of the op (0: none)
   std::uint64_t bytes = 0;
   int rank = -1;
   std::string host;
-  std::string file;        ///< source file:line of the failing call
+  std::string file;  ///< source file:line of the failing call
   int line = 0;
 };
 

@@ -7,9 +7,15 @@
 
 namespace dojo::test {
 
-inline std::filesystem::path source_dir() { return DOJO_SOURCE_DIR; }
-inline std::filesystem::path data_dir() { return source_dir() / "tests" / "data"; }
-inline std::filesystem::path configs_dir() { return source_dir() / "configs"; }
+inline std::filesystem::path source_dir() {
+  return DOJO_SOURCE_DIR;
+}
+inline std::filesystem::path data_dir() {
+  return source_dir() / "tests" / "data";
+}
+inline std::filesystem::path configs_dir() {
+  return source_dir() / "configs";
+}
 
 /// A fresh directory under the system temp dir, removed when it goes out of scope.
 class TempDir {

@@ -25,7 +25,8 @@ void print_help(std::ostream& out) {
 
 const Command* find_command(const std::string& name) {
   for (const Command& c : commands()) {
-    if (name == c.name) return &c;
+    if (name == c.name)
+      return &c;
   }
   return nullptr;
 }
@@ -37,7 +38,8 @@ std::vector<std::string> take_set_flags(std::vector<std::string>& args) {
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--set") {
-      if (i + 1 >= args.size()) throw UsageError("--set needs key.path=value");
+      if (i + 1 >= args.size())
+        throw UsageError("--set needs key.path=value");
       sets.push_back(args[++i]);
     } else if (args[i].rfind("--set=", 0) == 0) {
       sets.push_back(args[i].substr(6));
@@ -62,7 +64,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const Command* command = find_command(name == "--version" ? "version" : name);
   if (command == nullptr) {
     std::vector<std::string> names;
-    for (const Command& c : commands()) names.emplace_back(c.name);
+    for (const Command& c : commands())
+      names.emplace_back(c.name);
     const std::string suggestion = config::closest_match(name, names);
     err << "dojo: unknown command \"" << name << "\""
         << (suggestion.empty() ? "" : " (did you mean \"" + suggestion + "\"?)")

@@ -12,8 +12,7 @@ std::span<const Command> commands() {
   static const std::array<Command, 2> kCommands = {{
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
-      {"version", "print the version, git commit and build options", "dojo version",
-       run_version},
+      {"version", "print the version, git commit and build options", "dojo version", run_version},
   }};
   return kCommands;
 }

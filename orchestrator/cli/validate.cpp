@@ -32,29 +32,34 @@ std::string summarize(const ClusterConfig& c) {
   int slots = 0;
   double h100e = 0;
   for (const ClusterNode& n : c.nodes) {
-    if (n.state != NodeState::kUp) continue;
+    if (n.state != NodeState::kUp)
+      continue;
     ++up;
     slots += n.slots;
-    if (const Accelerator* a = c.catalog.find(n.accelerator)) h100e += n.slots * a->h100e_by_tflops();
+    if (const Accelerator* a = c.catalog.find(n.accelerator))
+      h100e += n.slots * a->h100e_by_tflops();
   }
   return "cluster \"" + c.name + "\": " + std::to_string(c.nodes.size()) + " nodes (" +
-         std::to_string(up) + " up, " + std::to_string(slots) + " slots up, " + fixed(h100e, h100e < 10 ? 3 : 1) +
-         " H100e by bf16 TFLOPS)";
+         std::to_string(up) + " up, " + std::to_string(slots) + " slots up, " +
+         fixed(h100e, h100e < 10 ? 3 : 1) + " H100e by bf16 TFLOPS)";
 }
 
 std::string summarize(const JobConfig& j) {
   std::string text = "job \"" + j.name + "\": ";
-  text += j.workload ? std::string(to_string(j.workload->type)) + " workload" : "command " + j.command[0];
-  if (j.resources.ranks) text += " on " + std::to_string(*j.resources.ranks) + " ranks";
-  if (j.resources.h100e) text += " on " + fixed(*j.resources.h100e, 1) + " H100e";
+  text += j.workload ? std::string(to_string(j.workload->type)) + " workload"
+                     : "command " + j.command[0];
+  if (j.resources.ranks)
+    text += " on " + std::to_string(*j.resources.ranks) + " ranks";
+  if (j.resources.h100e)
+    text += " on " + fixed(*j.resources.h100e, 1) + " H100e";
   text += j.cluster ? ", cluster \"" + j.cluster->name + "\"" : ", this machine";
   text += ", collectives " + std::string(to_string(j.collectives.backend));
   return text;
 }
 
 std::string summarize(const CapacityConfig& c) {
-  std::string text = "capacity \"" + c.name + "\": " + std::to_string(c.pools.size()) +
-                     " pools, " + std::to_string(c.plan.milestones.size()) + " plan milestones";
+  std::string text = "capacity \"" + c.name + "\": " + std::to_string(c.pools.size()) + " pools, " +
+                     std::to_string(c.plan.milestones.size()) + " plan milestones";
   if (!c.plan.milestones.empty()) {
     text += " up to " + fixed(c.plan.milestones.back().h100e, 0) + " H100e by " +
             c.plan.milestones.back().date.str();
@@ -67,10 +72,13 @@ std::string summarize(const CapacityConfig& c) {
 int run_validate(std::span<const std::string> args_in, Streams& io) {
   std::vector<std::string> args(args_in.begin(), args_in.end());
   std::vector<Override> overrides;
-  for (const std::string& set : take_set_flags(args)) overrides.push_back(parse_override(set));
-  if (args.empty()) throw UsageError("no files to validate");
+  for (const std::string& set : take_set_flags(args))
+    overrides.push_back(parse_override(set));
+  if (args.empty())
+    throw UsageError("no files to validate");
   for (const std::string& a : args) {
-    if (a.size() > 1 && a[0] == '-') throw UsageError("unknown flag \"" + a + "\"");
+    if (a.size() > 1 && a[0] == '-')
+      throw UsageError("unknown flag \"" + a + "\"");
   }
 
   // Files often share a catalog or cluster: print each error once.
@@ -80,8 +88,7 @@ int run_validate(std::span<const std::string> args_in, Streams& io) {
   for (const std::string& file : args) {
     try {
       const Document document = load_document(file, overrides);
-      const std::string summary =
-          std::visit([](const auto& d) { return summarize(d); }, document);
+      const std::string summary = std::visit([](const auto& d) { return summarize(d); }, document);
       io.out << "ok: " << file << ": " << summary << "\n";
     } catch (const ConfigError& e) {
       ++bad_files;

@@ -7,7 +7,8 @@
 namespace dojo::cli {
 
 int run_version(std::span<const std::string> args, Streams& io) {
-  if (!args.empty()) throw UsageError("takes no arguments, got \"" + args[0] + "\"");
+  if (!args.empty())
+    throw UsageError("takes no arguments, got \"" + args[0] + "\"");
   io.out << "dojo " << kDojoVersion << " (git " << kDojoGitSha << ")\n"
          << "gpu: " << (kDojoWithCuda ? "CUDA and NCCL built in" : "not built (CPU only)") << "\n";
   return kExitOk;

@@ -10,14 +10,16 @@ double Accelerator::h100e_by_tflops() const {
 
 const Accelerator* AcceleratorCatalog::find(const std::string& name) const {
   for (const Accelerator& a : accelerators) {
-    if (a.name == name) return &a;
+    if (a.name == name)
+      return &a;
   }
   return nullptr;
 }
 
 std::vector<std::string> AcceleratorCatalog::names() const {
   std::vector<std::string> names;
-  for (const Accelerator& a : accelerators) names.push_back(a.name);
+  for (const Accelerator& a : accelerators)
+    names.push_back(a.name);
   return names;
 }
 
@@ -59,7 +61,8 @@ void parse_accelerator(const MapEntry& entry, const std::filesystem::path& file,
   if (r.required("memory_gib", a.memory_gib)) {
     r.check(a.memory_gib > 0, "memory_gib", "must be greater than 0");
   }
-  if (r.required("power_w", a.power_w)) r.check(a.power_w > 0, "power_w", "must be greater than 0");
+  if (r.required("power_w", a.power_w))
+    r.check(a.power_w > 0, "power_w", "must be greater than 0");
 
   if (const Node* h100e = r.get("h100e")) {
     if (h100e->kind == NodeKind::kScalar && !h100e->quoted && h100e->scalar == "measured") {
@@ -77,8 +80,8 @@ void parse_accelerator(const MapEntry& entry, const std::filesystem::path& file,
     if (!a.h100e_measured) {
       r.error_at(*results, "measured_results", "only applies with h100e: measured");
     } else {
-      a.measured_results = resolve_reference(*results, r.path_of("measured_results"), file,
-                                             diagnostics);
+      a.measured_results =
+          resolve_reference(*results, r.path_of("measured_results"), file, diagnostics);
     }
   } else if (a.h100e_measured) {
     r.require("measured_results");

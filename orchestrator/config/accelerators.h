@@ -14,14 +14,14 @@ inline constexpr double kH100Bf16Tflops = 989.4;
 enum class AcceleratorKind { kGpu, kDojo, kCpu };
 
 struct Accelerator {
-  std::string name;              ///< catalog key, e.g. "h100-sxm"
+  std::string name;  ///< catalog key, e.g. "h100-sxm"
   std::string description;
   AcceleratorKind kind = AcceleratorKind::kGpu;
-  double bf16_tflops = 0;        ///< dense, no sparsity
+  double bf16_tflops = 0;  ///< dense, no sparsity
   double memory_gib = 0;
   double power_w = 0;
-  std::optional<double> h100e_declared;  ///< `h100e: <number>`
-  bool h100e_measured = false;           ///< `h100e: measured`
+  std::optional<double> h100e_declared;    ///< `h100e: <number>`
+  bool h100e_measured = false;             ///< `h100e: measured`
   std::filesystem::path measured_results;  ///< node-benchmark results file (absolute)
 
   /// H100e factor on the bf16-TFLOPS basis: the declared factor, else

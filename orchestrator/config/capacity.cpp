@@ -20,12 +20,14 @@ const Node* require_list(MapReader& r, const char* key) {
 void parse_pools(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& diagnostics,
                  std::vector<Pool>& out) {
   const Node* list = require_list(r, "pools");
-  if (list == nullptr) return;
+  if (list == nullptr)
+    return;
   std::set<std::string> names;
   for (std::size_t i = 0; i < list->items.size(); ++i) {
     MapReader p(list->items[i].get(), r.path_of("pools") + "[" + std::to_string(i) + "]",
                 diagnostics);
-    if (!p.present()) continue;
+    if (!p.present())
+      continue;
     Pool pool;
     if (p.required("name", pool.name) &&
         check_identifier(*p.get("name"), p.path_of("name"), pool.name, diagnostics)) {
@@ -42,14 +44,14 @@ void parse_pools(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& d
     if (p.optional("retire", retire)) {
       pool.retire = retire;
       if (have_online) {
-        p.check(retire > pool.online, "retire",
-                "retire date " + retire.str() + " is not after the online date " +
-                    pool.online.str());
+        p.check(
+            retire > pool.online, "retire",
+            "retire date " + retire.str() + " is not after the online date " + pool.online.str());
       }
     }
-    p.optional_enum("state", pool.state,
-                    {{"up", NodeState::kUp}, {"drained", NodeState::kDrained},
-                     {"down", NodeState::kDown}});
+    p.optional_enum(
+        "state", pool.state,
+        {{"up", NodeState::kUp}, {"drained", NodeState::kDrained}, {"down", NodeState::kDown}});
     pool.cluster = "default";
     if (p.optional("cluster", pool.cluster)) {
       check_identifier(*p.get("cluster"), p.path_of("cluster"), pool.cluster, diagnostics);
@@ -60,29 +62,32 @@ void parse_pools(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& d
 }
 
 void parse_plan(MapReader r, Diagnostics& diagnostics, PlanConfig& plan) {
-  if (!r.present()) return;
+  if (!r.present())
+    return;
   r.optional_enum("interpolation", plan.interpolation,
                   {{"linear", Interpolation::kLinear}, {"compound", Interpolation::kCompound}});
   const Node* list = require_list(r, "milestones");
   if (list != nullptr) {
-    if (list->items.empty()) r.error_at(*list, "milestones", "the plan has no milestones");
+    if (list->items.empty())
+      r.error_at(*list, "milestones", "the plan has no milestones");
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       MapReader m(list->items[i].get(), r.path_of("milestones") + "[" + std::to_string(i) + "]",
                   diagnostics);
-      if (!m.present()) continue;
+      if (!m.present())
+        continue;
       Milestone milestone;
       const bool have_date = m.required("date", milestone.date);
       if (m.required("h100e", milestone.h100e)) {
         m.check(milestone.h100e > 0, "h100e", "must be greater than 0");
       }
-      if (have_date && !plan.milestones.empty() &&
-          milestone.date <= plan.milestones.back().date) {
+      if (have_date && !plan.milestones.empty() && milestone.date <= plan.milestones.back().date) {
         m.check(false, "date",
                 "milestones must be in date order: " + milestone.date.str() +
                     " does not come after " + plan.milestones.back().date.str());
       }
       m.finish();
-      if (have_date) plan.milestones.push_back(milestone);
+      if (have_date)
+        plan.milestones.push_back(milestone);
     }
   }
   r.finish();
@@ -90,7 +95,8 @@ void parse_plan(MapReader r, Diagnostics& diagnostics, PlanConfig& plan) {
 
 void parse_spend(MapReader& r, Diagnostics& diagnostics, std::vector<Spend>& out) {
   const Node* list = r.get("spend");
-  if (list == nullptr) return;
+  if (list == nullptr)
+    return;
   if (list->kind != NodeKind::kSequence) {
     r.error_at(*list, "spend", "expected a list, got " + list->describe());
     return;
@@ -98,13 +104,15 @@ void parse_spend(MapReader& r, Diagnostics& diagnostics, std::vector<Spend>& out
   for (std::size_t i = 0; i < list->items.size(); ++i) {
     MapReader s(list->items[i].get(), r.path_of("spend") + "[" + std::to_string(i) + "]",
                 diagnostics);
-    if (!s.present()) continue;
+    if (!s.present())
+      continue;
     Spend spend;
     const bool have_from = s.required("from", spend.from);
     if (s.required("to", spend.to) && have_from) {
       s.check(spend.to >= spend.from, "to", "period ends before it starts");
     }
-    if (s.required("usd", spend.usd)) s.check(spend.usd >= 0, "usd", "must not be negative");
+    if (s.required("usd", spend.usd))
+      s.check(spend.usd >= 0, "usd", "must not be negative");
     s.optional("what", spend.what);
     s.finish();
     out.push_back(std::move(spend));
@@ -112,7 +120,8 @@ void parse_spend(MapReader& r, Diagnostics& diagnostics, std::vector<Spend>& out
 }
 
 void parse_vehicle_fleet(MapReader r, std::optional<VehicleFleet>& out) {
-  if (!r.present()) return;
+  if (!r.present())
+    return;
   VehicleFleet fleet;
   if (r.required("vehicles", fleet.vehicles)) {
     r.check(fleet.vehicles >= 0, "vehicles", "must not be negative");
@@ -140,7 +149,8 @@ void parse_capacity(const Node& body, const std::filesystem::path& file, Diagnos
                     CapacityConfig& out) {
   out.source = file;
   MapReader r(&body, "capacity", diagnostics);
-  if (!r.present()) return;
+  if (!r.present())
+    return;
   if (r.required("name", out.name)) {
     check_identifier(*r.get("name"), "capacity.name", out.name, diagnostics);
   }

@@ -25,7 +25,7 @@ struct Pool {
   Date online;
   std::optional<Date> retire;  ///< after online
   NodeState state = NodeState::kUp;
-  std::string cluster;         ///< label for dashboards; default "default"
+  std::string cluster;  ///< label for dashboards; default "default"
 };
 
 struct Milestone {

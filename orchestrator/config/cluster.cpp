@@ -21,7 +21,8 @@ const char* to_string(NodeState state) {
 
 const ClusterNode* ClusterConfig::find_node(const std::string& host) const {
   for (const ClusterNode& node : nodes) {
-    if (node.host == host) return &node;
+    if (node.host == host)
+      return &node;
   }
   return nullptr;
 }
@@ -64,7 +65,8 @@ std::optional<std::vector<std::string>> expand_host_pattern(const std::string& p
   std::vector<std::string> names;
   for (int i = first; i <= last; ++i) {
     std::string digits = std::to_string(i);
-    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+    if (digits.size() < width)
+      digits.insert(0, width - digits.size(), '0');
     names.push_back(pattern.substr(0, open) + digits + pattern.substr(close + 1));
   }
   return names;
@@ -94,31 +96,36 @@ void parse_link(MapReader r, LinkClass& link, const char* default_technology) {
 void parse_nodes(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& diagnostics,
                  std::vector<ClusterNode>& out) {
   const Node* list = r.require("nodes");
-  if (list == nullptr) return;
+  if (list == nullptr)
+    return;
   if (list->kind != NodeKind::kSequence) {
     r.error_at(*list, "nodes", "expected a list of nodes, got " + list->describe());
     return;
   }
-  if (list->items.empty()) r.error_at(*list, "nodes", "the cluster has no nodes");
+  if (list->items.empty())
+    r.error_at(*list, "nodes", "the cluster has no nodes");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < list->items.size(); ++i) {
     MapReader n(list->items[i].get(), r.path_of("nodes") + "[" + std::to_string(i) + "]",
                 diagnostics);
-    if (!n.present()) continue;
+    if (!n.present())
+      continue;
     ClusterNode node;
     std::string pattern;
     const bool have_host = n.required("host", pattern);
-    if (n.optional("slots", node.slots)) n.check(node.slots >= 1, "slots", "must be at least 1");
+    if (n.optional("slots", node.slots))
+      n.check(node.slots >= 1, "slots", "must be at least 1");
     if (n.required("accelerator", node.accelerator)) {
       check_accelerator(n, "accelerator", node.accelerator, catalog);
     }
     node.rack = "default";
     n.optional("rack", node.rack);
-    n.optional_enum("state", node.state,
-                    {{"up", NodeState::kUp}, {"drained", NodeState::kDrained},
-                     {"down", NodeState::kDown}});
+    n.optional_enum(
+        "state", node.state,
+        {{"up", NodeState::kUp}, {"drained", NodeState::kDrained}, {"down", NodeState::kDown}});
     n.finish();
-    if (!have_host) continue;
+    if (!have_host)
+      continue;
     std::string error;
     const auto hosts = expand_host_pattern(pattern, error);
     if (!hosts) {
@@ -146,8 +153,10 @@ void parse_cluster(const Node& body, const std::filesystem::path& file, Diagnost
                    ClusterConfig& out) {
   out.source = file;
   MapReader r(&body, "cluster", diagnostics);
-  if (!r.present()) return;
-  if (r.required("name", out.name)) check_identifier(*r.get("name"), "cluster.name", out.name, diagnostics);
+  if (!r.present())
+    return;
+  if (r.required("name", out.name))
+    check_identifier(*r.get("name"), "cluster.name", out.name, diagnostics);
   out.catalog = load_referenced_catalog(r, "accelerators", file);
   parse_nodes(r, out.catalog, diagnostics, out.nodes);
 

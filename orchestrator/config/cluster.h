@@ -24,7 +24,7 @@ struct ClusterNode {
 
 /// One class of link: latency per hop and bandwidth per direction.
 struct LinkClass {
-  std::string technology;      ///< nvlink, pcie, shm, infiniband, ethernet, loopback
+  std::string technology;  ///< nvlink, pcie, shm, infiniband, ethernet, loopback
   double latency_us = 0;
   double bandwidth_gb_per_s = 0;  ///< gigabytes (1e9 bytes) per second
 };

@@ -6,7 +6,9 @@
 namespace dojo::config {
 namespace {
 
-bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int days_in_month(int y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -16,19 +18,24 @@ int days_in_month(int y, int m) {
 }  // namespace
 
 std::optional<Date> Date::parse(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-')
+    return std::nullopt;
   auto digits = [&](std::size_t from, std::size_t count, int& out) {
     out = 0;
     for (std::size_t i = from; i < from + count; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
+      if (text[i] < '0' || text[i] > '9')
+        return false;
       out = out * 10 + (text[i] - '0');
     }
     return true;
   };
   Date d;
-  if (!digits(0, 4, d.year) || !digits(5, 2, d.month) || !digits(8, 2, d.day)) return std::nullopt;
-  if (d.year < 1900 || d.month < 1 || d.month > 12) return std::nullopt;
-  if (d.day < 1 || d.day > days_in_month(d.year, d.month)) return std::nullopt;
+  if (!digits(0, 4, d.year) || !digits(5, 2, d.month) || !digits(8, 2, d.day))
+    return std::nullopt;
+  if (d.year < 1900 || d.month < 1 || d.month > 12)
+    return std::nullopt;
+  if (d.day < 1 || d.day > days_in_month(d.year, d.month))
+    return std::nullopt;
   return d;
 }
 

@@ -8,7 +8,8 @@ namespace {
 std::string join_lines(const std::vector<Diagnostic>& diagnostics) {
   std::string text;
   for (const Diagnostic& d : diagnostics) {
-    if (!text.empty()) text += '\n';
+    if (!text.empty())
+      text += '\n';
     text += d.format();
   }
   return text;
@@ -18,7 +19,8 @@ std::string join_lines(const std::vector<Diagnostic>& diagnostics) {
 std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics,
                                       const std::string& primary_source) {
   std::vector<std::string> sources;
-  if (!primary_source.empty()) sources.push_back(primary_source);
+  if (!primary_source.empty())
+    sources.push_back(primary_source);
   auto source_rank = [&](const Diagnostic& d) {
     const std::string name = d.where.source ? *d.where.source : std::string();
     auto it = std::find(sources.begin(), sources.end(), name);
@@ -28,13 +30,16 @@ std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics,
     }
     return static_cast<std::size_t>(it - sources.begin());
   };
-  for (const Diagnostic& d : diagnostics) source_rank(d);
+  for (const Diagnostic& d : diagnostics)
+    source_rank(d);
   std::stable_sort(diagnostics.begin(), diagnostics.end(),
                    [&](const Diagnostic& a, const Diagnostic& b) {
                      const std::size_t sa = source_rank(a);
                      const std::size_t sb = source_rank(b);
-                     if (sa != sb) return sa < sb;
-                     if (a.where.line != b.where.line) return a.where.line < b.where.line;
+                     if (sa != sb)
+                       return sa < sb;
+                     if (a.where.line != b.where.line)
+                       return a.where.line < b.where.line;
                      return a.where.column < b.where.column;
                    });
   return diagnostics;
@@ -44,11 +49,14 @@ std::vector<Diagnostic> in_file_order(std::vector<Diagnostic> diagnostics,
 
 std::string Location::describe() const {
   const std::string name = source ? *source : std::string("<unknown>");
-  if (from_flag || line <= 0) return name;
+  if (from_flag || line <= 0)
+    return name;
   return name + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
-std::string Diagnostic::format() const { return where.describe() + ": error: " + message; }
+std::string Diagnostic::format() const {
+  return where.describe() + ": error: " + message;
+}
 
 void Diagnostics::error(const Location& where, std::string message) {
   items_.push_back(Diagnostic{where, std::move(message)});
@@ -59,7 +67,8 @@ void Diagnostics::append(const Diagnostics& other) {
 }
 
 void Diagnostics::throw_if_any(const std::string& primary_source) const {
-  if (!items_.empty()) throw ConfigError(items_, primary_source);
+  if (!items_.empty())
+    throw ConfigError(items_, primary_source);
 }
 
 ConfigError::ConfigError(std::vector<Diagnostic> diagnostics, const std::string& primary_source)

@@ -26,9 +26,11 @@ namespace detail {
 namespace {
 
 bool valid_env_name(const std::string& name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    return false;
   for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
   }
   return true;
 }
@@ -39,12 +41,14 @@ void parse_optimizer(MapReader r, OptimizerConfig& o) {
     r.check(o.learning_rate > 0, "learning_rate", "must be greater than 0");
   }
   auto unit_interval = [&](const char* key, double& value) {
-    if (r.optional(key, value)) r.check(value >= 0 && value < 1, key, "must be in [0, 1)");
+    if (r.optional(key, value))
+      r.check(value >= 0 && value < 1, key, "must be in [0, 1)");
   };
   unit_interval("momentum", o.momentum);
   unit_interval("beta1", o.beta1);
   unit_interval("beta2", o.beta2);
-  if (r.optional("epsilon", o.epsilon)) r.check(o.epsilon > 0, "epsilon", "must be greater than 0");
+  if (r.optional("epsilon", o.epsilon))
+    r.check(o.epsilon > 0, "epsilon", "must be greater than 0");
   if (r.optional("weight_decay", o.weight_decay)) {
     r.check(o.weight_decay >= 0, "weight_decay", "must not be negative");
   }
@@ -79,15 +83,15 @@ void parse_workload(MapReader r, const std::filesystem::path& file, WorkloadConf
   if (only_for("hidden_layers", WorkloadType::kMlp) &&
       r.optional("hidden_layers", w.hidden_layers)) {
     for (int width : w.hidden_layers) {
-      if (!r.check(width >= 1, "hidden_layers", "every layer needs at least 1 unit")) break;
+      if (!r.check(width >= 1, "hidden_layers", "every layer needs at least 1 unit"))
+        break;
     }
   }
   if (only_for("dataset_dir", WorkloadType::kMlp)) {
     std::string dir;
     if (r.optional("dataset_dir", dir)) {
-      w.dataset_dir = std::filesystem::path(dir).is_absolute()
-                          ? std::filesystem::path(dir)
-                          : file.parent_path() / dir;
+      w.dataset_dir = std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir)
+                                                               : file.parent_path() / dir;
     }
   }
   if (only_for("model", WorkloadType::kSynthetic)) {
@@ -100,7 +104,8 @@ void parse_workload(MapReader r, const std::filesystem::path& file, WorkloadConf
       r.optional("gflop_per_sample", w.gflop_per_sample)) {
     r.check(w.gflop_per_sample >= 0, "gflop_per_sample", "must not be negative");
   }
-  if (r.optional("epochs", w.epochs)) r.check(w.epochs >= 1, "epochs", "must be at least 1");
+  if (r.optional("epochs", w.epochs))
+    r.check(w.epochs >= 1, "epochs", "must be at least 1");
   if (r.optional("max_steps", w.max_steps)) {
     r.check(w.max_steps >= 0, "max_steps", "must not be negative (0 runs every epoch)");
   }
@@ -125,8 +130,10 @@ void parse_resources(MapReader r, ResourcesConfig& res) {
   double h100e = 0;
   const bool have_ranks = r.optional("ranks", ranks);
   const bool have_h100e = r.optional("h100e", h100e);
-  if (have_ranks && r.check(ranks >= 1, "ranks", "must be at least 1")) res.ranks = ranks;
-  if (have_h100e && r.check(h100e > 0, "h100e", "must be greater than 0")) res.h100e = h100e;
+  if (have_ranks && r.check(ranks >= 1, "ranks", "must be at least 1"))
+    res.ranks = ranks;
+  if (have_h100e && r.check(h100e > 0, "h100e", "must be greater than 0"))
+    res.h100e = h100e;
   if (r.get("ranks") != nullptr && r.get("h100e") != nullptr) {
     r.check(false, "h100e", "give either ranks or h100e, not both");
   } else if (r.present() && r.get("ranks") == nullptr && r.get("h100e") == nullptr) {
@@ -139,9 +146,11 @@ void parse_resources(MapReader r, ResourcesConfig& res) {
   }
   if (r.optional("shares", res.shares)) {
     for (int share : res.shares) {
-      if (!r.check(share >= 1, "shares", "every share must be at least 1")) break;
+      if (!r.check(share >= 1, "shares", "every share must be at least 1"))
+        break;
     }
-    if (res.shares.empty()) r.check(false, "shares", "must not be empty (leave it out for even shares)");
+    if (res.shares.empty())
+      r.check(false, "shares", "must not be empty (leave it out for even shares)");
     if (res.ranks && !res.shares.empty() && static_cast<int>(res.shares.size()) != *res.ranks) {
       r.check(false, "shares",
               "has " + std::to_string(res.shares.size()) + " entries but the job asks for " +
@@ -167,7 +176,8 @@ void parse_collectives(MapReader r, CollectivesConfig& c) {
 
 void parse_checkpoint(MapReader r, CheckpointConfig& c) {
   std::string dir;
-  if (r.optional("dir", dir) && r.check(!dir.empty(), "dir", "must not be empty")) c.dir = dir;
+  if (r.optional("dir", dir) && r.check(!dir.empty(), "dir", "must not be empty"))
+    c.dir = dir;
   if (const Node* every = r.get("every_steps")) {
     if (every->kind == NodeKind::kScalar && !every->quoted && every->scalar == "auto") {
       c.automatic = true;
@@ -179,7 +189,8 @@ void parse_checkpoint(MapReader r, CheckpointConfig& c) {
       r.check(c.every_steps >= 1, "every_steps", "must be at least 1 (or the word auto)");
     }
   }
-  if (r.optional("keep", c.keep)) r.check(c.keep >= 1, "keep", "must be at least 1");
+  if (r.optional("keep", c.keep))
+    r.check(c.keep >= 1, "keep", "must be at least 1");
   if (r.optional("save_time_s", c.save_time_s)) {
     r.check(c.save_time_s >= 0, "save_time_s", "must not be negative (0: measured)");
   }
@@ -187,7 +198,8 @@ void parse_checkpoint(MapReader r, CheckpointConfig& c) {
 }
 
 void parse_restarts(MapReader r, RestartsConfig& c) {
-  if (r.optional("max", c.max)) r.check(c.max >= 0, "max", "must not be negative");
+  if (r.optional("max", c.max))
+    r.check(c.max >= 0, "max", "must not be negative");
   if (r.optional("backoff_s", c.backoff_s)) {
     r.check(c.backoff_s >= 0, "backoff_s", "must not be negative");
   }
@@ -199,7 +211,8 @@ void parse_restarts(MapReader r, RestartsConfig& c) {
 
 void parse_metrics(MapReader r, MetricsConfig& m) {
   r.optional("enabled", m.enabled);
-  if (r.optional("bind", m.bind)) r.check(!m.bind.empty(), "bind", "must not be empty");
+  if (r.optional("bind", m.bind))
+    r.check(!m.bind.empty(), "bind", "must not be empty");
   if (r.optional("port", m.port)) {
     r.check(m.port >= 0 && m.port <= 65535, "port", "must be in [0, 65535] (0 picks a free port)");
   }
@@ -208,7 +221,8 @@ void parse_metrics(MapReader r, MetricsConfig& m) {
 
 void parse_env(MapReader& job, std::map<std::string, std::string>& env) {
   const Node* node = job.get("env");
-  if (node == nullptr) return;
+  if (node == nullptr)
+    return;
   if (node->kind != NodeKind::kMap) {
     job.error_at(*node, "env", "expected a mapping of NAME: value, got " + node->describe());
     return;
@@ -217,18 +231,19 @@ void parse_env(MapReader& job, std::map<std::string, std::string>& env) {
     const std::string& name = entry.key->scalar;
     const std::string path = job.path_of("env") + "." + name;
     if (!valid_env_name(name)) {
-      job.diagnostics().error(entry.key->where,
-                              path + ": not a valid environment variable name");
+      job.diagnostics().error(entry.key->where, path + ": not a valid environment variable name");
       continue;
     }
     std::string value;
-    if (read_value(*entry.value, path, job.diagnostics(), value)) env[name] = value;
+    if (read_value(*entry.value, path, job.diagnostics(), value))
+      env[name] = value;
   }
 }
 
 void parse_command(MapReader& job, std::vector<std::string>& command) {
   const Node* node = job.get("command");
-  if (node == nullptr) return;
+  if (node == nullptr)
+    return;
   if (node->kind == NodeKind::kScalar) {
     job.error_at(*node, "command",
                  "expected a list of arguments such as [python3, train.py] "
@@ -246,8 +261,10 @@ void parse_job(const Node& body, const std::filesystem::path& file, Diagnostics&
                JobConfig& out) {
   out.source = file;
   MapReader r(&body, "job", diagnostics);
-  if (!r.present()) return;
-  if (r.required("name", out.name)) check_identifier(*r.get("name"), "job.name", out.name, diagnostics);
+  if (!r.present())
+    return;
+  if (r.required("name", out.name))
+    check_identifier(*r.get("name"), "job.name", out.name, diagnostics);
 
   if (const Node* cluster = r.get("cluster")) {
     out.cluster_path = resolve_reference(*cluster, "job.cluster", file, diagnostics);
@@ -276,12 +293,12 @@ void parse_job(const Node& body, const std::filesystem::path& file, Diagnostics&
                   out.resources);
   if (out.workload && out.resources.ranks && out.workload->global_batch < *out.resources.ranks) {
     const Node* workload = r.get("workload");
-    const MapEntry* batch = workload->kind == NodeKind::kMap ? workload->find("global_batch") : nullptr;
+    const MapEntry* batch =
+        workload->kind == NodeKind::kMap ? workload->find("global_batch") : nullptr;
     diagnostics.error(batch != nullptr ? batch->value->where : workload->where,
-                      "job.workload.global_batch: " +
-                                     std::to_string(out.workload->global_batch) +
-                                     " samples cannot be shared by " +
-                                     std::to_string(*out.resources.ranks) + " ranks");
+                      "job.workload.global_batch: " + std::to_string(out.workload->global_batch) +
+                          " samples cannot be shared by " + std::to_string(*out.resources.ranks) +
+                          " ranks");
   }
   parse_collectives(r.child("collectives"), out.collectives);
   parse_checkpoint(r.child("checkpoint"), out.checkpoint);

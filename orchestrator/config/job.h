@@ -22,10 +22,10 @@ enum class NonFinitePolicy { kError, kSkip };
 struct OptimizerConfig {
   OptimizerType type = OptimizerType::kSgd;
   double learning_rate = 0.05;
-  double momentum = 0.9;        ///< SGD
-  double beta1 = 0.9;           ///< AdamW
-  double beta2 = 0.999;         ///< AdamW
-  double epsilon = 1e-8;        ///< AdamW
+  double momentum = 0.9;  ///< SGD
+  double beta1 = 0.9;     ///< AdamW
+  double beta2 = 0.999;   ///< AdamW
+  double epsilon = 1e-8;  ///< AdamW
   double weight_decay = 0.0;
   int warmup_steps = 0;
   LrSchedule schedule = LrSchedule::kCosine;
@@ -36,24 +36,24 @@ struct WorkloadConfig {
   WorkloadType type = WorkloadType::kMlp;
   Device device = Device::kCpu;
   Precision precision = Precision::kF32;
-  std::vector<int> hidden_layers{256, 128, 100};       ///< mlp
+  std::vector<int> hidden_layers{256, 128, 100};                           ///< mlp
   std::filesystem::path dataset_dir{"/usr/share/datasets/fashion-mnist"};  ///< mlp
-  std::string model = "resnet50";                      ///< synthetic: gradient shapes
-  double gflop_per_sample = 0;                         ///< synthetic: 0 = the model's own
+  std::string model = "resnet50";  ///< synthetic: gradient shapes
+  double gflop_per_sample = 0;     ///< synthetic: 0 = the model's own
   int epochs = 10;
-  std::int64_t max_steps = 0;   ///< 0: run all epochs
-  int global_batch = 256;       ///< samples per step over all ranks
+  std::int64_t max_steps = 0;  ///< 0: run all epochs
+  int global_batch = 256;      ///< samples per step over all ranks
   std::uint64_t seed = 1;
-  int threads_per_rank = 1;     ///< OpenBLAS threads on CPU
+  int threads_per_rank = 1;  ///< OpenBLAS threads on CPU
   NonFinitePolicy non_finite = NonFinitePolicy::kError;
   OptimizerConfig optimizer;
 };
 
 struct ResourcesConfig {
-  std::optional<int> ranks;     ///< exactly one of ranks and h100e is set
+  std::optional<int> ranks;  ///< exactly one of ranks and h100e is set
   std::optional<double> h100e;
   std::optional<int> ranks_per_node;
-  std::vector<int> shares;      ///< explicit per-rank batch shares; empty = by H100e or even
+  std::vector<int> shares;  ///< explicit per-rank batch shares; empty = by H100e or even
 };
 
 enum class Backend { kAuto, kMpi, kNccl };
@@ -61,17 +61,17 @@ enum class Compression { kNone, kBf16 };
 
 struct CollectivesConfig {
   Backend backend = Backend::kAuto;
-  double bucket_mib = 25;       ///< PyTorch DDP's default bucket size
+  double bucket_mib = 25;  ///< PyTorch DDP's default bucket size
   Compression compression = Compression::kNone;
-  double timeout_s = 300;       ///< deadline on every collective
+  double timeout_s = 300;  ///< deadline on every collective
 };
 
 struct CheckpointConfig {
   std::filesystem::path dir{"checkpoints"};  ///< relative to the run directory
-  bool automatic = true;        ///< `every_steps: auto`: the Young-Daly interval
-  int every_steps = 0;          ///< when not automatic
+  bool automatic = true;                     ///< `every_steps: auto`: the Young-Daly interval
+  int every_steps = 0;                       ///< when not automatic
   int keep = 3;
-  double save_time_s = 0;       ///< expected save time for `auto`; 0 = measured
+  double save_time_s = 0;  ///< expected save time for `auto`; 0 = measured
 };
 
 struct RestartsConfig {
@@ -83,15 +83,15 @@ struct RestartsConfig {
 struct MetricsConfig {
   bool enabled = true;
   std::string bind = "127.0.0.1";
-  int port = 0;                 ///< 0: a free port, recorded in the run directory
+  int port = 0;  ///< 0: a free port, recorded in the run directory
 };
 
 struct JobConfig {
   std::filesystem::path source;
   std::string name;
-  std::filesystem::path cluster_path;       ///< empty: this machine alone
-  std::optional<ClusterConfig> cluster;     ///< loaded when cluster_path is set
-  std::optional<WorkloadConfig> workload;   ///< exactly one of workload and command
+  std::filesystem::path cluster_path;      ///< empty: this machine alone
+  std::optional<ClusterConfig> cluster;    ///< loaded when cluster_path is set
+  std::optional<WorkloadConfig> workload;  ///< exactly one of workload and command
   std::vector<std::string> command;
   ResourcesConfig resources;
   CollectivesConfig collectives;

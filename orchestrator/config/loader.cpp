@@ -28,12 +28,15 @@ struct Parsed {
 bool identify(const NodePtr& root, Diagnostics& diagnostics, Parsed& out) {
   out.root = root;
   if (root->kind != NodeKind::kMap) {
-    diagnostics.error(root->where, "expected a mapping with one of the keys accelerators, job, "
-                                   "cluster or capacity, got " + root->describe());
+    diagnostics.error(root->where,
+                      "expected a mapping with one of the keys accelerators, job, "
+                      "cluster or capacity, got " +
+                          root->describe());
     return false;
   }
   std::vector<std::string> kinds;
-  for (const auto& [name, kind] : kKinds) kinds.emplace_back(name);
+  for (const auto& [name, kind] : kKinds)
+    kinds.emplace_back(name);
   kinds.emplace_back("version");
   int found = 0;
   bool ok = true;
@@ -53,7 +56,8 @@ bool identify(const NodePtr& root, Diagnostics& diagnostics, Parsed& out) {
     }
     bool known = false;
     for (const auto& [name, kind] : kKinds) {
-      if (key != name) continue;
+      if (key != name)
+        continue;
       known = true;
       if (++found == 2) {
         diagnostics.error(entry.key->where, "a file holds one document kind; \"" + key +
@@ -84,7 +88,8 @@ bool identify(const NodePtr& root, Diagnostics& diagnostics, Parsed& out) {
 
 void mark_from_flag(Node& node, const std::shared_ptr<const std::string>& flag) {
   node.where = Location{flag, 0, 0, true};
-  for (const NodePtr& item : node.items) mark_from_flag(*item, flag);
+  for (const NodePtr& item : node.items)
+    mark_from_flag(*item, flag);
   for (const MapEntry& entry : node.entries) {
     mark_from_flag(*entry.key, flag);
     mark_from_flag(*entry.value, flag);
@@ -141,13 +146,14 @@ void apply_override(Parsed& parsed, const Override& o, Diagnostics& diagnostics)
       }
       MapEntry* entry = node->find(segment);
       if (entry == nullptr) {
-        node->entries.push_back(MapEntry{make_scalar(segment, at_flag),
-                                         last ? value : make_map(at_flag)});
+        node->entries.push_back(
+            MapEntry{make_scalar(segment, at_flag), last ? value : make_map(at_flag)});
         entry = &node->entries.back();
       } else if (last) {
         entry->value = value;
       }
-      if (last) return;
+      if (last)
+        return;
       node = entry->value.get();
     }
     walked += "." + segment;
@@ -187,8 +193,10 @@ bool load_into(const std::filesystem::path& path, const std::vector<Override>& o
   NodePtr root = parse_yaml_file(path, local);
   Parsed parsed;
   if (root && identify(root, local, parsed)) {
-    for (const Override& o : overrides) apply_override(parsed, o, local);
-    if (kind != nullptr) *kind = parsed.kind;
+    for (const Override& o : overrides)
+      apply_override(parsed, o, local);
+    if (kind != nullptr)
+      *kind = parsed.kind;
     parse_body(parsed, file, local, out);
   }
   const bool ok = local.empty();
@@ -215,7 +223,8 @@ T load_kind(const std::filesystem::path& path, const std::vector<Override>& over
 
 const char* to_string(DocumentKind kind) {
   for (const auto& [name, k] : kKinds) {
-    if (k == kind) return name;
+    if (k == kind)
+      return name;
   }
   return "?";
 }
@@ -233,9 +242,11 @@ Override parse_override(std::string_view text) {
   while (true) {
     const std::size_t dot = key.find('.', start);
     std::string segment = key.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (segment.empty()) throw UsageError(o.flag + ": empty segment in key path \"" + key + "\"");
+    if (segment.empty())
+      throw UsageError(o.flag + ": empty segment in key path \"" + key + "\"");
     o.path.push_back(std::move(segment));
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos)
+      break;
     start = dot + 1;
   }
   return o;
@@ -283,7 +294,8 @@ std::filesystem::path resolve_reference(const Node& value, const std::string& pa
                                         const std::filesystem::path& referring_file,
                                         Diagnostics& diagnostics) {
   std::string name;
-  if (!read_value(value, path, diagnostics, name)) return {};
+  if (!read_value(value, path, diagnostics, name))
+    return {};
   if (name.empty()) {
     diagnostics.error(value.where, path + ": empty file reference");
     return {};
@@ -299,8 +311,8 @@ std::filesystem::path resolve_reference(const Node& value, const std::string& pa
     return {};
   }
   if (!std::filesystem::is_regular_file(resolved, ec) || access(resolved.c_str(), R_OK) != 0) {
-    diagnostics.error(value.where,
-                      path + ": \"" + name + "\" is not a readable file (" + resolved.string() + ")");
+    diagnostics.error(value.where, path + ": \"" + name + "\" is not a readable file (" +
+                                       resolved.string() + ")");
     return {};
   }
   return resolved;
@@ -310,10 +322,12 @@ AcceleratorCatalog load_referenced_catalog(MapReader& reader, const std::string&
                                            const std::filesystem::path& referring_file) {
   AcceleratorCatalog catalog;
   const Node* value = reader.require(key);
-  if (value == nullptr) return catalog;
+  if (value == nullptr)
+    return catalog;
   const std::filesystem::path path =
       resolve_reference(*value, reader.path_of(key), referring_file, reader.diagnostics());
-  if (path.empty()) return catalog;
+  if (path.empty())
+    return catalog;
   Document document;
   DocumentKind kind = DocumentKind::kAccelerators;
   if (load_into(path, {}, reader.diagnostics(), document, &kind)) {
@@ -332,7 +346,8 @@ bool load_cluster_into(const std::filesystem::path& path, const Node& reference,
                        Diagnostics& diagnostics, ClusterConfig& out) {
   Document document;
   DocumentKind kind = DocumentKind::kCluster;
-  if (!load_into(path, {}, diagnostics, document, &kind)) return false;
+  if (!load_into(path, {}, diagnostics, document, &kind))
+    return false;
   if (kind != DocumentKind::kCluster) {
     diagnostics.error(reference.where, "job.cluster: \"" + reference.scalar +
                                            "\" is a document of kind " + to_string(kind) +
@@ -361,11 +376,13 @@ bool check_identifier(const Node& where, const std::string& path, const std::str
 
 bool check_accelerator(MapReader& reader, const std::string& key, const std::string& name,
                        const AcceleratorCatalog& catalog) {
-  if (catalog.accelerators.empty() || catalog.find(name) != nullptr) return true;
-  std::string message = "unknown accelerator \"" + name + "\" (not in " +
-                        catalog.source.filename().string() + ")";
+  if (catalog.accelerators.empty() || catalog.find(name) != nullptr)
+    return true;
+  std::string message =
+      "unknown accelerator \"" + name + "\" (not in " + catalog.source.filename().string() + ")";
   const std::string suggestion = closest_match(name, catalog.names());
-  if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+  if (!suggestion.empty())
+    message += "; did you mean \"" + suggestion + "\"?";
   return reader.check(false, key, message);
 }
 

@@ -15,8 +15,8 @@
 #include "orchestrator/config/accelerators.h"
 #include "orchestrator/config/capacity.h"
 #include "orchestrator/config/cluster.h"
-#include "orchestrator/config/job.h"
 #include "orchestrator/config/diagnostics.h"
+#include "orchestrator/config/job.h"
 
 namespace dojo::config {
 
@@ -31,7 +31,7 @@ const char* to_string(DocumentKind kind);
 /// accepted too. Numeric segments index lists (`nodes.0.state`). The value is
 /// YAML (`shares=[3,1]`).
 struct Override {
-  std::string flag;   ///< the flag as given, for messages: "--set resources.ranks=4"
+  std::string flag;  ///< the flag as given, for messages: "--set resources.ranks=4"
   std::vector<std::string> path;
   std::string value;
 };

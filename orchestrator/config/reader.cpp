@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 namespace dojo::config {
@@ -13,7 +13,8 @@ namespace {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
@@ -39,7 +40,8 @@ bool type_error(const Node& node, const std::string& path, Diagnostics& diagnost
 
 // A plain scalar without surrounding space, or nullptr when the node is not one.
 const std::string* plain_text(const Node& node) {
-  if (node.kind != NodeKind::kScalar || node.quoted) return nullptr;
+  if (node.kind != NodeKind::kScalar || node.quoted)
+    return nullptr;
   return &node.scalar;
 }
 
@@ -62,7 +64,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics,
                 std::string& out) {
-  if (node.kind != NodeKind::kScalar) return type_error(node, path, diagnostics, "a string");
+  if (node.kind != NodeKind::kScalar)
+    return type_error(node, path, diagnostics, "a string");
   out = node.scalar;
   return true;
 }
@@ -85,18 +88,21 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics,
                 std::int64_t& out) {
   const std::string* text = plain_text(node);
-  if (text == nullptr) return type_error(node, path, diagnostics, "an integer");
+  if (text == nullptr)
+    return type_error(node, path, diagnostics, "an integer");
   std::string digits;
   for (std::size_t i = 0; i < text->size(); ++i) {
     const char c = (*text)[i];
     // Underscores group digits (85_000), as YAML 1.1 allows.
-    if (c == '_' && i > 0 && i + 1 < text->size()) continue;
+    if (c == '_' && i > 0 && i + 1 < text->size())
+      continue;
     digits += c;
   }
   std::int64_t value = 0;
   const char* begin = digits.data();
   const char* end = digits.data() + digits.size();
-  if (!digits.empty() && digits[0] == '+') ++begin;
+  if (!digits.empty() && digits[0] == '+')
+    ++begin;
   const auto [ptr, ec] = std::from_chars(begin, end, value);
   if (ec == std::errc::result_out_of_range) {
     diagnostics.error(node.where, path + ": integer " + *text + " is out of range");
@@ -111,7 +117,8 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
 
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics, int& out) {
   std::int64_t wide = 0;
-  if (!read_value(node, path, diagnostics, wide)) return false;
+  if (!read_value(node, path, diagnostics, wide))
+    return false;
   if (wide < INT32_MIN || wide > INT32_MAX) {
     diagnostics.error(node.where, path + ": integer " + node.scalar + " is out of range");
     return false;
@@ -120,13 +127,14 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
   return true;
 }
 
-bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics,
-                double& out) {
+bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics, double& out) {
   const std::string* text = plain_text(node);
-  if (text == nullptr || text->empty()) return type_error(node, path, diagnostics, "a number");
+  if (text == nullptr || text->empty())
+    return type_error(node, path, diagnostics, "a number");
   std::string cleaned;
   for (char c : *text) {
-    if (c != '_') cleaned += c;
+    if (c != '_')
+      cleaned += c;
   }
   // strtod also takes hex, "inf" and "nan"; configs take decimal numbers only.
   for (char c : cleaned) {
@@ -166,7 +174,8 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
 MapReader::MapReader(const Node* node, std::string path, Diagnostics& diagnostics,
                      Location parent_where)
     : node_(node), path_(std::move(path)), diagnostics_(diagnostics), where_(parent_where) {
-  if (node_ == nullptr) return;
+  if (node_ == nullptr)
+    return;
   where_ = node_->where;
   if (node_->kind != NodeKind::kMap) {
     diagnostics_.error(node_->where, path_ + ": expected a mapping, got " + node_->describe());
@@ -179,8 +188,10 @@ std::string MapReader::path_of(std::string_view key) const {
 }
 
 const Node* MapReader::get(std::string_view key) {
-  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
-  if (!present()) return nullptr;
+  if (std::find(known_.begin(), known_.end(), key) == known_.end())
+    known_.emplace_back(key);
+  if (!present())
+    return nullptr;
   const MapEntry* entry = node_->find(key);
   return entry != nullptr ? entry->value.get() : nullptr;
 }
@@ -199,7 +210,8 @@ MapReader MapReader::child(std::string_view key) {
 }
 
 bool MapReader::check(bool ok, std::string_view key, const std::string& message) {
-  if (ok) return true;
+  if (ok)
+    return true;
   const Node* value = get(key);
   diagnostics_.error(value != nullptr ? value->where : where_, path_of(key) + ": " + message);
   return false;
@@ -210,17 +222,20 @@ void MapReader::error_at(const Node& node, std::string_view key, const std::stri
 }
 
 void MapReader::finish() {
-  if (!present()) return;
+  if (!present())
+    return;
   for (const MapEntry& entry : node_->entries) {
     const std::string& key = entry.key->scalar;
-    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    if (std::find(known_.begin(), known_.end(), key) != known_.end())
+      continue;
     std::string message = "unknown key \"" + key + "\" in " + (path_.empty() ? "document" : path_);
     const std::string suggestion = closest_match(key, known_);
     if (!suggestion.empty()) {
       message += " (did you mean \"" + suggestion + "\"?)";
     } else {
       message += " (known keys:";
-      for (const std::string& k : known_) message += " " + k;
+      for (const std::string& k : known_)
+        message += " " + k;
       message += ")";
     }
     diagnostics_.error(entry.key->where, message);
@@ -235,7 +250,8 @@ void MapReader::bad_choice(const Node& node, const std::string& path, const std:
   }
   message += ")";
   const std::string suggestion = closest_match(word, choices);
-  if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+  if (!suggestion.empty())
+    message += "; did you mean \"" + suggestion + "\"?";
   diagnostics.error(node.where, message);
 }
 

@@ -31,8 +31,7 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics,
                 std::int64_t& out);
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics, int& out);
-bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics,
-                double& out);
+bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics, double& out);
 bool read_value(const Node& node, const std::string& path, Diagnostics& diagnostics, Date& out);
 
 template <class T>
@@ -52,7 +51,8 @@ bool read_value(const Node& node, const std::string& path, Diagnostics& diagnost
       ok = false;
     }
   }
-  if (ok) out = std::move(values);
+  if (ok)
+    out = std::move(values);
   return ok;
 }
 
@@ -93,7 +93,8 @@ class MapReader {
   bool optional_enum(std::string_view key, E& out,
                      std::initializer_list<std::pair<const char*, E>> choices) {
     std::string word;
-    if (!optional(key, word)) return false;
+    if (!optional(key, word))
+      return false;
     std::vector<std::string> names;
     for (const auto& [name, value] : choices) {
       if (word == name) {

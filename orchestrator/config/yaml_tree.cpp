@@ -38,7 +38,8 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     ++documents_;
-    if (documents_ == 2) second_document_ = at(mark);
+    if (documents_ == 2)
+      second_document_ = at(mark);
   }
   void OnDocumentEnd() override {}
 
@@ -95,7 +96,8 @@ class TreeBuilder : public YAML::EventHandler {
     open_container(NodeKind::kMap, mark, tag, anchor);
   }
   void OnMapEnd() override {
-    if (!stack_.empty()) apply_merge_keys(*stack_.back().node);
+    if (!stack_.empty())
+      apply_merge_keys(*stack_.back().node);
     close_container();
   }
 
@@ -124,14 +126,16 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void check_tag(const Location& where, const std::string& tag, const char* allowed) {
-    if (tag.empty() || tag == "?" || tag == "!" || tag == allowed) return;
+    if (tag.empty() || tag == "?" || tag == "!" || tag == allowed)
+      return;
     error(where, "YAML tag '" + tag + "' is not supported in dojo configs");
   }
 
   void OnAnchor(const YAML::Mark&, const std::string& name) override { pending_anchor_ = name; }
 
   void remember(YAML::anchor_t anchor, const NodePtr& node) {
-    if (anchor == YAML::NullAnchor) return;
+    if (anchor == YAML::NullAnchor)
+      return;
     anchors_[anchor] = node;
     anchor_names_[anchor] = pending_anchor_;
   }
@@ -148,7 +152,8 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void close_container() {
-    if (stack_.empty()) return;
+    if (stack_.empty())
+      return;
     NodePtr node = stack_.back().node;
     stack_.pop_back();
     add(node);
@@ -157,7 +162,8 @@ class TreeBuilder : public YAML::EventHandler {
   // Attaches a finished node to the container on top of the stack.
   void add(const NodePtr& node) {
     if (stack_.empty()) {
-      if (!root_) root_ = node;
+      if (!root_)
+        root_ = node;
       return;
     }
     Open& top = stack_.back();
@@ -166,8 +172,8 @@ class TreeBuilder : public YAML::EventHandler {
     if (parent.weight > kMaxExpandedNodes && !expansion_reported_) {
       expansion_reported_ = true;
       fatal_ = true;
-      error(node->where, "the document expands to more than " +
-                             std::to_string(kMaxExpandedNodes) + " nodes through aliases");
+      error(node->where, "the document expands to more than " + std::to_string(kMaxExpandedNodes) +
+                             " nodes through aliases");
     }
     if (parent.kind == NodeKind::kSequence) {
       parent.items.push_back(node);
@@ -214,19 +220,20 @@ class TreeBuilder : public YAML::EventHandler {
             }
           }
         } else {
-          error(entry.value->where,
-                "a merge key (<<) takes a mapping or a list of mappings, not " +
-                    entry.value->describe());
+          error(entry.value->where, "a merge key (<<) takes a mapping or a list of mappings, not " +
+                                        entry.value->describe());
         }
       } else {
         kept.push_back(entry);
       }
     }
-    if (sources.empty() && kept.size() == map.entries.size()) return;
+    if (sources.empty() && kept.size() == map.entries.size())
+      return;
     map.entries = std::move(kept);
     for (const NodePtr& source : sources) {
       for (const MapEntry& merged : source->entries) {
-        if (map.find(merged.key->scalar) == nullptr) map.entries.push_back(merged);
+        if (map.find(merged.key->scalar) == nullptr)
+          map.entries.push_back(merged);
       }
     }
   }
@@ -248,14 +255,16 @@ class TreeBuilder : public YAML::EventHandler {
 
 const MapEntry* Node::find(std::string_view key) const {
   for (const MapEntry& entry : entries) {
-    if (entry.key->scalar == key) return &entry;
+    if (entry.key->scalar == key)
+      return &entry;
   }
   return nullptr;
 }
 
 MapEntry* Node::find(std::string_view key) {
   for (MapEntry& entry : entries) {
-    if (entry.key->scalar == key) return &entry;
+    if (entry.key->scalar == key)
+      return &entry;
   }
   return nullptr;
 }
@@ -299,7 +308,8 @@ NodePtr parse_yaml(std::string_view text, std::shared_ptr<const std::string> sou
   // Errors such as a duplicate key leave a usable tree (without the offending
   // entry), so validation goes on and reports the file's other errors too.
   diagnostics.append(local);
-  if (builder.fatal()) return nullptr;
+  if (builder.fatal())
+    return nullptr;
   if (!builder.root() || builder.root()->kind == NodeKind::kNull) {
     diagnostics.error(Location{source, 1, 1, false}, "the file is empty");
     return nullptr;

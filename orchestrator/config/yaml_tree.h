@@ -32,11 +32,11 @@ struct MapEntry {
 struct Node {
   NodeKind kind = NodeKind::kNull;
   Location where;
-  std::string scalar;            ///< kScalar: the text
-  bool quoted = false;           ///< kScalar: written quoted or as a block, so always a string
-  std::vector<NodePtr> items;    ///< kSequence
-  std::vector<MapEntry> entries; ///< kMap, in document order
-  std::size_t weight = 1;        ///< nodes in this subtree with aliases expanded (saturating)
+  std::string scalar;             ///< kScalar: the text
+  bool quoted = false;            ///< kScalar: written quoted or as a block, so always a string
+  std::vector<NodePtr> items;     ///< kSequence
+  std::vector<MapEntry> entries;  ///< kMap, in document order
+  std::size_t weight = 1;         ///< nodes in this subtree with aliases expanded (saturating)
 
   /// The entry with this key, or nullptr.
   const MapEntry* find(std::string_view key) const;
@@ -53,8 +53,8 @@ inline constexpr std::size_t kMaxExpandedNodes = 1'000'000;
 /// Parses one YAML document. Syntax errors, duplicate keys, recursive aliases,
 /// unsupported tags and more than one document are reported to `diagnostics`
 /// (with `source` as the file name). A syntax error, a recursive alias, an
-/// alias expansion past kMaxExpandedNodes or an empty file yields nullptr; after the other errors the tree without the offending parts is
-/// returned, so that its other errors can be found as well.
+/// alias expansion past kMaxExpandedNodes or an empty file yields nullptr; after the other errors
+/// the tree without the offending parts is returned, so that its other errors can be found as well.
 NodePtr parse_yaml(std::string_view text, std::shared_ptr<const std::string> source,
                    Diagnostics& diagnostics);
 

@@ -21,8 +21,12 @@ Result run_dojo(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
-std::string config(const char* relative) { return (dojo::test::configs_dir() / relative).string(); }
-std::string bad(const char* name) { return (dojo::test::data_dir() / "bad" / name).string(); }
+std::string config(const char* relative) {
+  return (dojo::test::configs_dir() / relative).string();
+}
+std::string bad(const char* name) {
+  return (dojo::test::data_dir() / "bad" / name).string();
+}
 
 }  // namespace
 
@@ -62,8 +66,9 @@ TEST_CASE("a command's --help prints its usage and exits 0") {
 }
 
 TEST_CASE("validate accepts good files of every kind and says what they define") {
-  const Result r = run_dojo({"validate", config("accelerators.yaml"), config("cluster/local.yaml"),
-                         config("jobs/fashion-mnist.yaml"), config("capacity/tesla-2024.yaml")});
+  const Result r =
+      run_dojo({"validate", config("accelerators.yaml"), config("cluster/local.yaml"),
+                config("jobs/fashion-mnist.yaml"), config("capacity/tesla-2024.yaml")});
   CHECK(r.code == 0);
   CHECK(r.err.empty());
   CHECK(r.out.find("7 accelerators") != std::string::npos);
@@ -75,8 +80,8 @@ TEST_CASE("validate accepts good files of every kind and says what they define")
 }
 
 TEST_CASE("validate reports every error of every file and exits 2") {
-  const Result r = run_dojo({"validate", bad("unknown-key.yaml"), config("accelerators.yaml"),
-                         bad("yaml11-bool.yaml")});
+  const Result r = run_dojo(
+      {"validate", bad("unknown-key.yaml"), config("accelerators.yaml"), bad("yaml11-bool.yaml")});
   CHECK(r.code == 2);
   CHECK(r.out.find("ok: ") != std::string::npos);  // the good file is still checked
   CHECK(r.err.find(bad("unknown-key.yaml") + ":7:5: error: unknown key \"rank_per_node\"") !=
@@ -94,8 +99,8 @@ TEST_CASE("validate applies --set overrides and names the flag when one is bad")
   const Result bad_set =
       run_dojo({"validate", config("jobs/fashion-mnist.yaml"), "--set=resources.ranks=-1"});
   CHECK(bad_set.code == 2);
-  CHECK(bad_set.err.find("--set resources.ranks=-1: error: job.resources.ranks: must be at least 1") ==
-        0);
+  CHECK(bad_set.err.find(
+            "--set resources.ranks=-1: error: job.resources.ranks: must be at least 1") == 0);
 }
 
 TEST_CASE("validate's usage errors exit 2") {
@@ -104,8 +109,8 @@ TEST_CASE("validate's usage errors exit 2") {
   CHECK(run_dojo({"validate", "--bogus", "x.yaml"}).err.find("unknown flag \"--bogus\"") !=
         std::string::npos);
   CHECK(run_dojo({"validate", config("accelerators.yaml"), "--set"}).code == 2);
-  CHECK(run_dojo({"validate", config("accelerators.yaml"), "--set", "novalue"}).err.find(
-            "--set novalue: expected key.path=value") != std::string::npos);
+  CHECK(run_dojo({"validate", config("accelerators.yaml"), "--set", "novalue"})
+            .err.find("--set novalue: expected key.path=value") != std::string::npos);
 }
 
 TEST_CASE("a missing file exits 2 and names it") {

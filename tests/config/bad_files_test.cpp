@@ -21,7 +21,8 @@ std::vector<std::string> expectations(const std::filesystem::path& file) {
   std::string line;
   const std::string marker = "# expect: ";
   while (std::getline(in, line)) {
-    if (line.rfind(marker, 0) == 0) expected.push_back(line.substr(marker.size()));
+    if (line.rfind(marker, 0) == 0)
+      expected.push_back(line.substr(marker.size()));
   }
   return expected;
 }
@@ -39,7 +40,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 TEST_CASE("every file of the bad corpus fails with exactly its expected errors") {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dojo::test::data_dir() / "bad")) {
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+    if (entry.path().extension() == ".yaml")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   REQUIRE(files.size() >= 29);
@@ -71,7 +73,8 @@ TEST_CASE("ConfigError prints every diagnostic as path:line:col: error: message"
     FAIL("loaded without error");
   } catch (const ConfigError& e) {
     const std::string text = e.what();
-    CHECK(text.find(file.string() + ":5:12: error: job.resources.ranks: must be at least 1\n") == 0);
+    CHECK(text.find(file.string() + ":5:12: error: job.resources.ranks: must be at least 1\n") ==
+          0);
     CHECK(std::count(text.begin(), text.end(), '\n') == 4);  // five lines
   }
 }

@@ -20,7 +20,8 @@ const char* kCatalog = R"(accelerators:
 
 std::vector<std::string> messages(const ConfigError& e) {
   std::vector<std::string> out;
-  for (const Diagnostic& d : e.diagnostics()) out.push_back(d.format());
+  for (const Diagnostic& d : e.diagnostics())
+    out.push_back(d.format());
   return out;
 }
 
@@ -29,7 +30,8 @@ std::vector<std::string> messages(const ConfigError& e) {
 TEST_CASE("every shipped config validates") {
   int count = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(configs_dir())) {
-    if (entry.path().extension() != ".yaml") continue;
+    if (entry.path().extension() != ".yaml")
+      continue;
     CAPTURE(entry.path().string());
     CHECK_NOTHROW(load_document(entry.path()));
     ++count;
@@ -172,7 +174,9 @@ TEST_CASE("errors in a referenced file are reported at that file's own lines") {
   } catch (const ConfigError& e) {
     const auto m = messages(e);
     REQUIRE(m.size() == 2);
-    CHECK(m[0] == job.string() + ":5:25: error: unknown key \"rank\" in job.resources (did you mean \"ranks\"?)");
+    CHECK(m[0] ==
+          job.string() +
+              ":5:25: error: unknown key \"rank\" in job.resources (did you mean \"ranks\"?)");
     CHECK(m[1] == cluster.string() +
                       ":5:31: error: cluster.nodes[0].accelerator: unknown accelerator \"gpu-c\" "
                       "(not in catalog.yaml); did you mean \"gpu-a\"?");
@@ -203,9 +207,11 @@ TEST_CASE("a measured accelerator needs a results file that exists") {
   const auto bad = dir.write("bad.yaml", R"(accelerators:
   x: {kind: gpu, bf16_tflops: 100, memory_gib: 8, power_w: 100, h100e: measured, measured_results: bench/missing.json}
 )");
-  CHECK_THROWS_WITH_AS(load_accelerators(bad),
-                       doctest::Contains("accelerators.x.measured_results: file \"bench/missing.json\" does not exist"),
-                       ConfigError);
+  CHECK_THROWS_WITH_AS(
+      load_accelerators(bad),
+      doctest::Contains(
+          "accelerators.x.measured_results: file \"bench/missing.json\" does not exist"),
+      ConfigError);
 }
 
 TEST_CASE("the capacity seed matches the public figures it is built on") {
@@ -214,7 +220,8 @@ TEST_CASE("the capacity seed matches the public figures it is built on") {
     const Date when = *Date::parse(date);
     double total = 0;
     for (const Pool& p : c.pools) {
-      if (p.online > when || (p.retire && *p.retire <= when) || p.state != NodeState::kUp) continue;
+      if (p.online > when || (p.retire && *p.retire <= when) || p.state != NodeState::kUp)
+        continue;
       total += static_cast<double>(p.count) * c.catalog.find(p.accelerator)->h100e_by_tflops();
     }
     return total;

@@ -9,11 +9,14 @@ using dojo::test::configs_dir;
 
 namespace {
 
-std::filesystem::path fashion() { return configs_dir() / "jobs" / "fashion-mnist.yaml"; }
+std::filesystem::path fashion() {
+  return configs_dir() / "jobs" / "fashion-mnist.yaml";
+}
 
 std::vector<Override> sets(std::initializer_list<const char*> texts) {
   std::vector<Override> out;
-  for (const char* t : texts) out.push_back(parse_override(t));
+  for (const char* t : texts)
+    out.push_back(parse_override(t));
   return out;
 }
 
@@ -29,9 +32,9 @@ std::string first_error(const std::filesystem::path& file, std::vector<Override>
 }  // namespace
 
 TEST_CASE("overrides change values with or without the kind prefix") {
-  const JobConfig j = load_job(fashion(), sets({"resources.ranks=4", "job.collectives.bucket_mib=50",
-                                                "workload.hidden_layers=[64, 32]",
-                                                "env.NCCL_DEBUG=INFO"}));
+  const JobConfig j =
+      load_job(fashion(), sets({"resources.ranks=4", "job.collectives.bucket_mib=50",
+                                "workload.hidden_layers=[64, 32]", "env.NCCL_DEBUG=INFO"}));
   CHECK(j.resources.ranks == 4);
   CHECK(j.collectives.bucket_mib == 50);
   CHECK(j.workload->hidden_layers == std::vector<int>{64, 32});
@@ -57,8 +60,8 @@ TEST_CASE("a bad override is an error that names the flag") {
   CHECK(first_error(fashion(), sets({"workload.type=mpl"})) ==
         "--set workload.type=mpl: error: job.workload.type: unknown value \"mpl\" (expected one "
         "of mlp, synthetic); did you mean \"mlp\"?");
-  CHECK(first_error(fashion(), sets({"resources.shares=[3, 1"})).find(
-            "--set resources.shares=[3, 1: error: the value is not valid YAML") == 0);
+  CHECK(first_error(fashion(), sets({"resources.shares=[3, 1"}))
+            .find("--set resources.shares=[3, 1: error: the value is not valid YAML") == 0);
   CHECK(first_error(configs_dir() / "cluster" / "local.yaml", sets({"nodes.5.state=up"})) ==
         "--set nodes.5.state=up: error: cluster.nodes is a list of 1 entries; \"5\" is not an "
         "index into it");
@@ -79,8 +82,8 @@ TEST_CASE("an override without key=value is a usage error") {
   CHECK_THROWS_WITH_AS(parse_override("ranks"), "--set ranks: expected key.path=value",
                        dojo::UsageError);
   CHECK_THROWS_WITH_AS(parse_override("=4"), "--set =4: expected key.path=value", dojo::UsageError);
-  CHECK_THROWS_WITH_AS(parse_override("a..b=4"),
-                       "--set a..b=4: empty segment in key path \"a..b\"", dojo::UsageError);
+  CHECK_THROWS_WITH_AS(parse_override("a..b=4"), "--set a..b=4: empty segment in key path \"a..b\"",
+                       dojo::UsageError);
   const Override o = parse_override("env.X=a=b");
   CHECK(o.path == std::vector<std::string>{"env", "X"});
   CHECK(o.value == "a=b");

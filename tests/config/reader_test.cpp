@@ -14,13 +14,15 @@ NodePtr parse(const std::string& text) {
   return root;
 }
 
-const Node& value_of(const NodePtr& root, const char* key) { return *root->find(key)->value; }
+const Node& value_of(const NodePtr& root, const char* key) {
+  return *root->find(key)->value;
+}
 
 }  // namespace
 
 TEST_CASE("integers are decimal and signed and may group digits with underscores") {
-  const NodePtr root = parse(
-      "a: 42\nb: -7\nc: 85_000\nd: 0x10\ne: 1.5\nf: 99999999999999999999\ng: '5'\nh: +3\n");
+  const NodePtr root =
+      parse("a: 42\nb: -7\nc: 85_000\nd: 0x10\ne: 1.5\nf: 99999999999999999999\ng: '5'\nh: +3\n");
   Diagnostics d;
   std::int64_t v = 0;
   CHECK(read_value(value_of(root, "a"), "a", d, v));

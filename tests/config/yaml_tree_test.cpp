@@ -76,7 +76,8 @@ TEST_CASE("unsupported tags and a second document are errors") {
   Diagnostics d;
   parse("a: !!binary aGk=\n", d);
   REQUIRE(d.size() == 1);
-  CHECK(d.items()[0].message == "YAML tag 'tag:yaml.org,2002:binary' is not supported in dojo configs");
+  CHECK(d.items()[0].message ==
+        "YAML tag 'tag:yaml.org,2002:binary' is not supported in dojo configs");
   Diagnostics d2;
   parse("a: 1\n---\nb: 2\n", d2);
   REQUIRE(d2.size() == 1);
@@ -87,5 +88,6 @@ TEST_CASE("an unreadable file is a diagnostic naming it") {
   Diagnostics d;
   CHECK(parse_yaml_file("/nonexistent/dojo.yaml", d) == nullptr);
   REQUIRE(d.size() == 1);
-  CHECK(d.items()[0].format() == "/nonexistent/dojo.yaml: error: cannot read: No such file or directory");
+  CHECK(d.items()[0].format() ==
+        "/nonexistent/dojo.yaml: error: cannot read: No such file or directory");
 }

@@ -22,7 +22,8 @@ SmokeReport run_smoke(MPI_Comm comm) {
   std::vector<char> all(static_cast<std::size_t>(report.size) * kHostChars);
   check(MPI_Allgather(host, kHostChars, MPI_CHAR, all.data(), kHostChars, MPI_CHAR, comm),
         "MPI_Allgather");
-  for (int r = 0; r < report.size; ++r) report.hosts.emplace_back(&all[r * kHostChars]);
+  for (int r = 0; r < report.size; ++r)
+    report.hosts.emplace_back(&all[r * kHostChars]);
   check(MPI_Barrier(comm), "MPI_Barrier");
   return report;
 }

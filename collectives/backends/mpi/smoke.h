@@ -11,9 +11,9 @@ namespace dojo::collectives::mpi {
 struct SmokeReport {
   int rank = 0;
   int size = 0;
-  long long rank_sum = 0;            ///< all-reduced sum of ranks
-  long long expected_sum = 0;        ///< size * (size - 1) / 2
-  std::vector<std::string> hosts;    ///< every rank's host, by rank
+  long long rank_sum = 0;          ///< all-reduced sum of ranks
+  long long expected_sum = 0;      ///< size * (size - 1) / 2
+  std::vector<std::string> hosts;  ///< every rank's host, by rank
   bool ok() const { return rank_sum == expected_sum; }
 };
 

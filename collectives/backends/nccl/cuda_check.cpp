@@ -10,7 +10,8 @@ namespace {
 
 int rank_from_environment() {
   for (const char* name : {"RANK", "OMPI_COMM_WORLD_RANK"}) {
-    if (const char* value = std::getenv(name)) return std::atoi(value);
+    if (const char* value = std::getenv(name))
+      return std::atoi(value);
   }
   return -1;
 }
@@ -28,12 +29,14 @@ int rank_from_environment() {
 }  // namespace
 
 void check_cuda(cudaError_t rc, const char* call, std::source_location where) {
-  if (rc == cudaSuccess) return;
+  if (rc == cudaSuccess)
+    return;
   fail(call, std::string(cudaGetErrorName(rc)) + ": " + cudaGetErrorString(rc), where);
 }
 
 void check_nccl(ncclResult_t rc, const char* call, std::source_location where) {
-  if (rc == ncclSuccess || rc == ncclInProgress) return;
+  if (rc == ncclSuccess || rc == ncclInProgress)
+    return;
   fail(call, std::string("NCCL: ") + ncclGetErrorString(rc), where);
 }
 

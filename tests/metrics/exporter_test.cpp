@@ -1,0 +1,97 @@
+// The metrics exporter: binding, free ports, serving, and its errors.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <prometheus/counter.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/atomic_file.h"
+#include "orchestrator/metrics/exporter.h"
+#include "tests/support.h"
+
+using dojo::metrics::Exporter;
+using dojo::metrics::ExporterOptions;
+using dojo::metrics::MetricsError;
+
+namespace {
+
+// A minimal HTTP/1.0 GET against 127.0.0.1:port; returns the whole response.
+std::string http_get(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("an exporter on port 0 gets a free loopback port and serves its registries") {
+  Exporter exporter(ExporterOptions{});
+  CHECK(exporter.port() > 0);
+  CHECK(exporter.endpoint() == "127.0.0.1:" + std::to_string(exporter.port()));
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& family = prometheus::BuildCounter()
+                     .Name("dojo_test_events_total")
+                     .Help("Test events.")
+                     .Register(*registry);
+  family.Add({{"kind", "unit"}}).Increment(3);
+  exporter.add(registry);
+  const std::string response = http_get(exporter.port(), "/metrics");
+  CHECK(response.find("200 OK") != std::string::npos);
+  CHECK(response.find("dojo_test_events_total{kind=\"unit\"} 3") != std::string::npos);
+}
+
+TEST_CASE("two exporters on port 0 get different ports") {
+  Exporter a(ExporterOptions{});
+  Exporter b(ExporterOptions{});
+  CHECK(a.port() != b.port());
+}
+
+TEST_CASE("a port in use is an error that names the address") {
+  Exporter first(ExporterOptions{});
+  const std::string address = "127.0.0.1:" + std::to_string(first.port());
+  const std::string expected = "cannot serve metrics on " + address;
+  CHECK_THROWS_WITH_AS(Exporter(ExporterOptions{"127.0.0.1", first.port()}),
+                       doctest::Contains(expected.c_str()), MetricsError);
+}
+
+TEST_CASE("a bind address that is not an IP address is refused") {
+  CHECK_THROWS_WITH_AS(Exporter(ExporterOptions{"metrics.example", 0}),
+                       "metrics bind address \"metrics.example\" is not an IPv4 or IPv6 address "
+                       "(use 127.0.0.1 for this machine only)",
+                       MetricsError);
+  CHECK_THROWS_WITH_AS(Exporter(ExporterOptions{"127.0.0.1", 70000}),
+                       "metrics port 70000 is not in [0, 65535]", MetricsError);
+}
+
+TEST_CASE("write_file_atomically replaces a file whole and leaves no temporary behind") {
+  dojo::test::TempDir dir;
+  const std::string path = (dir.path() / "port").string();
+  dojo::write_file_atomically(path, "9100\n");
+  dojo::write_file_atomically(path, "9200\n");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "9200\n");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path()))
+    ++entries;
+  CHECK(entries == 1);
+  CHECK_THROWS_WITH_AS(dojo::write_file_atomically((dir.path() / "no/such/dir/x").string(), "x"),
+                       doctest::Contains("cannot create a temporary file next to"), dojo::Error);
+}
