@@ -162,7 +162,7 @@ void parse_capacity(const Node& body, const std::filesystem::path& file, Diagnos
       if (!a.h100e_measured) {
         r.check(false, "basis",
                 "basis measured needs measured results for every accelerator; \"" + a.name +
-                    "\" in " + out.catalog.source.string() + " has none");
+                    "\" in " + out.catalog.source.filename().string() + " has none");
         break;
       }
     }
