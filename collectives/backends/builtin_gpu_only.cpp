@@ -1,0 +1,19 @@
+// The backends of the GPU-only build (scripts/gpu-check): nccl, no MPI.
+#include <mutex>
+
+#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/backends/nccl/nccl_communicator.h"
+#include "collectives/communicator.h"
+
+namespace dojo::collectives {
+
+void register_builtin_backends() {
+  static std::once_flag once;
+  std::call_once(once, [] { nccl::register_nccl_backend(); });
+}
+
+bool this_rank_has_gpu() {
+  return nccl::visible_devices() > 0;
+}
+
+}  // namespace dojo::collectives
