@@ -1,6 +1,7 @@
 #include "collectives/communicator.h"
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -27,6 +28,18 @@ std::string seconds_text(double seconds) {
 }
 
 }  // namespace
+
+void CommBuffer::write(std::size_t offset, const void* host, std::size_t bytes) {
+  if (offset > bytes_ || bytes > bytes_ - offset)
+    throw Error("write past the end of a buffer");
+  std::memcpy(static_cast<char*>(data_) + offset, host, bytes);
+}
+
+void CommBuffer::read(std::size_t offset, void* host, std::size_t bytes) const {
+  if (offset > bytes_ || bytes > bytes_ - offset)
+    throw Error("read past the end of a buffer");
+  std::memcpy(host, static_cast<const char*>(data_) + offset, bytes);
+}
 
 Communicator::Communicator(std::string backend, const Bootstrap& bootstrap,
                            CommunicatorOptions options)

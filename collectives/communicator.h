@@ -34,8 +34,9 @@ struct CommunicatorOptions {
   /// after failing the operation. Off only in tests that inspect the error.
   bool abort_on_deadline = true;
   /// MPI: bytes per rank of the shared-memory staging area through which
-  /// user buffers are all-reduced inside a node (larger ops go in chunks).
-  std::size_t staging_bytes = std::size_t{32} << 20;
+  /// user buffers are all-reduced inside a node, in pieces of half of it.
+  /// 0: sized from the CPU's L2 cache (two pieces of half a core's L2).
+  std::size_t staging_bytes = 0;
   /// MPI, for tests on one host: split the ranks into "nodes" of these sizes
   /// (consecutive ranks) instead of by shared-memory domain.
   std::vector<int> virtual_nodes;
@@ -52,6 +53,12 @@ class CommBuffer {
   virtual ~CommBuffer() = default;
   void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
+
+  /// Copies `bytes` from host memory into the buffer at `offset` (a device
+  /// copy for device memory). Throws dojo::Error for a range outside it.
+  virtual void write(std::size_t offset, const void* host, std::size_t bytes);
+  /// Copies `bytes` at `offset` out to host memory.
+  virtual void read(std::size_t offset, void* host, std::size_t bytes) const;
 
  protected:
   CommBuffer(void* data, std::size_t bytes) : data_(data), bytes_(bytes) {}

@@ -46,11 +46,12 @@ struct BF16 {
 constexpr std::size_t kBlock = 1024;
 
 template <class E, class Combine>
-void reduce_typed(void* dst_raw, const void* const* sources, std::size_t n, std::size_t count,
-                  Combine combine, double scale) {
+void reduce_typed(void* dst_raw, void* copy_raw, const void* const* sources, std::size_t n,
+                  std::size_t count, Combine combine, double scale) {
   using S = typename E::Storage;
   using M = typename E::Math;
   S* dst = static_cast<S*>(dst_raw);
+  S* copy = static_cast<S*>(copy_raw);
   M acc[kBlock];
   for (std::size_t base = 0; base < count; base += kBlock) {
     const std::size_t len = std::min(kBlock, count - base);
@@ -69,26 +70,28 @@ void reduce_typed(void* dst_raw, const void* const* sources, std::size_t n, std:
     }
     for (std::size_t i = 0; i < len; ++i)
       dst[base + i] = E::store(acc[i]);
+    if (copy != nullptr)
+      std::memcpy(copy + base, dst + base, len * sizeof(S));
   }
 }
 
 template <class E>
-void reduce_op(void* dst, const void* const* sources, std::size_t n, std::size_t count, ReduceOp op,
-               double scale) {
+void reduce_op(void* dst, void* copy, const void* const* sources, std::size_t n, std::size_t count,
+               ReduceOp op, double scale) {
   using M = typename E::Math;
   switch (op) {
     case ReduceOp::kSum:
     case ReduceOp::kAvg:
       reduce_typed<E>(
-          dst, sources, n, count, [](M a, M b) { return a + b; }, scale);
+          dst, copy, sources, n, count, [](M a, M b) { return a + b; }, scale);
       break;
     case ReduceOp::kMin:
       reduce_typed<E>(
-          dst, sources, n, count, [](M a, M b) { return b < a ? b : a; }, scale);
+          dst, copy, sources, n, count, [](M a, M b) { return b < a ? b : a; }, scale);
       break;
     case ReduceOp::kMax:
       reduce_typed<E>(
-          dst, sources, n, count, [](M a, M b) { return a < b ? b : a; }, scale);
+          dst, copy, sources, n, count, [](M a, M b) { return a < b ? b : a; }, scale);
       break;
   }
 }
@@ -224,6 +227,11 @@ float f16_to_f32(std::uint16_t h) {
 
 void reduce(void* dst, const void* const* sources, std::size_t num_sources, std::size_t count,
             DType dtype, ReduceOp op, double scale) {
+  reduce_with_copy(dst, nullptr, sources, num_sources, count, dtype, op, scale);
+}
+
+void reduce_with_copy(void* dst, void* copy, const void* const* sources, std::size_t num_sources,
+                      std::size_t count, DType dtype, ReduceOp op, double scale) {
   if (!is_floating(dtype) && (op == ReduceOp::kAvg || scale != 1.0)) {
     throw Error(std::string("avg is not defined for integer type ") + to_string(dtype) +
                 " (use sum and divide)");
@@ -232,17 +240,17 @@ void reduce(void* dst, const void* const* sources, std::size_t num_sources, std:
     return;
   switch (dtype) {
     case DType::kF32:
-      return reduce_op<Element<float>>(dst, sources, num_sources, count, op, scale);
+      return reduce_op<Element<float>>(dst, copy, sources, num_sources, count, op, scale);
     case DType::kF64:
-      return reduce_op<Element<double>>(dst, sources, num_sources, count, op, scale);
+      return reduce_op<Element<double>>(dst, copy, sources, num_sources, count, op, scale);
     case DType::kI32:
-      return reduce_op<Element<std::int32_t>>(dst, sources, num_sources, count, op, 1.0);
+      return reduce_op<Element<std::int32_t>>(dst, copy, sources, num_sources, count, op, 1.0);
     case DType::kI64:
-      return reduce_op<Element<std::int64_t>>(dst, sources, num_sources, count, op, 1.0);
+      return reduce_op<Element<std::int64_t>>(dst, copy, sources, num_sources, count, op, 1.0);
     case DType::kF16:
-      return reduce_op<F16>(dst, sources, num_sources, count, op, scale);
+      return reduce_op<F16>(dst, copy, sources, num_sources, count, op, scale);
     case DType::kBF16:
-      return reduce_op<BF16>(dst, sources, num_sources, count, op, scale);
+      return reduce_op<BF16>(dst, copy, sources, num_sources, count, op, scale);
   }
 }
 

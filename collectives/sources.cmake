@@ -6,6 +6,7 @@ set(DOJO_COLLECTIVES_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/communicator.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dtype.cpp
   ${CMAKE_CURRENT_LIST_DIR}/error.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_shapes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/op_queue.cpp
   ${CMAKE_CURRENT_LIST_DIR}/watchdog.cpp
   ${CMAKE_CURRENT_LIST_DIR}/work.cpp
@@ -17,6 +18,8 @@ set(DOJO_COLLECTIVES_MPI_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/mpi_types.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/shared_window.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/smoke.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/stream_copy.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/bench/allreduce_bench.cpp
 )
 set(DOJO_COLLECTIVES_NCCL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/cuda_check.cpp

@@ -5,11 +5,20 @@
 namespace dojo::cli {
 
 // Each command is defined in its own file.
+int run_bench(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
 int run_version(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 2> kCommands = {{
+  static const std::array<Command, 3> kCommands = {{
+      {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun)",
+       "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
+       "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
+       "                     [--backend mpi|nccl|auto] [--fused N | --model "
+       "resnet50|bert-large|gpt-1.3b]\n"
+       "                     [--bucket-mib MIB] [--csv]\n"
+       "                     [--timeout-s SECONDS]   (run under mpirun; sizes take K, M, G)",
+       run_bench},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
       {"version", "print the version, git commit and build options", "dojo version", run_version},

@@ -7,6 +7,7 @@
 
 #include "collectives/bucketer.h"
 #include "collectives/dtype.h"
+#include "collectives/model_shapes.h"
 
 using namespace dojo::collectives;
 
@@ -103,4 +104,24 @@ TEST_CASE("reduce combines sources in order and refuses avg on integers") {
                        "avg is not defined for integer type i32 (use sum and divide)", dojo::Error);
   CHECK(parse_dtype("bf16") == DType::kBF16);
   CHECK_FALSE(parse_dtype("fp8").has_value());
+}
+
+TEST_CASE("model gradient shapes match the published parameter counts") {
+  auto total = [](const std::vector<std::size_t>& shapes) {
+    std::size_t sum = 0;
+    for (std::size_t s : shapes)
+      sum += s;
+    return sum;
+  };
+  const auto resnet = model_gradient_shapes("resnet50");
+  CHECK(resnet.size() == 161);
+  CHECK(total(resnet) == 25'557'032);
+  const auto bert = model_gradient_shapes("bert-large");
+  CHECK(bert.size() == 391);
+  CHECK(total(bert) == doctest::Approx(335e6).epsilon(0.01));
+  const auto gpt = model_gradient_shapes("gpt-1.3b");
+  CHECK(gpt.size() == 292);
+  CHECK(total(gpt) == doctest::Approx(1.3e9).epsilon(0.05));
+  CHECK_THROWS_WITH_AS(model_gradient_shapes("vgg16"),
+                       "unknown model \"vgg16\" (resnet50, bert-large, gpt-1.3b)", dojo::Error);
 }

@@ -8,6 +8,7 @@
 
 #include "collectives/backends/mpi/mpi_check.h"
 #include "collectives/backends/mpi/mpi_types.h"
+#include "collectives/backends/mpi/stream_copy.h"
 #include "common/error.h"
 
 namespace dojo::collectives::mpi {
@@ -45,8 +46,12 @@ MpiCommunicator::MpiCommunicator(MpiBootstrap& bootstrap, const CommunicatorOpti
   check(MPI_Comm_dup(bootstrap.comm(), &comm_), "MPI_Comm_dup");
   check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   build_topology();
-  if (shared_)
-    staging_ = std::make_unique<SharedWindow>(topology_.node_comm, options.staging_bytes);
+  if (shared_) {
+    const std::size_t staging =
+        options.staging_bytes != 0 ? options.staging_bytes : default_staging_bytes();
+    staging_ = std::make_unique<SharedWindow>(topology_.node_comm, staging);
+    piece_bytes_ = std::max<std::size_t>(staging / 2 / 64 * 64, 64);
+  }
   queue_ = std::make_unique<OpQueue>();
   start_watchdog();
 }
@@ -157,7 +162,8 @@ void MpiCommunicator::start_all_reduce(std::shared_ptr<WorkState> work, const vo
       return;
     }
     if (shared_) {
-      shared_all_reduce(*staging_, topology_, 0, count, dtype, op, send, recv);
+      shared_all_reduce(*staging_, topology_, 0, count, dtype, op, piece_bytes_, send, recv,
+                        &staging_parity_);
       return;
     }
     mpi::all_reduce(send == recv ? MPI_IN_PLACE : send, recv, count, dtype, op, comm_);
@@ -179,7 +185,7 @@ void MpiCommunicator::start_buffer_all_reduce(std::shared_ptr<WorkState> work, C
     if (count == 0 || size() == 1)
       return;  // the data is already the result
     if (window != nullptr) {
-      shared_all_reduce(*window, topology_, offset_bytes, count, dtype, op);
+      shared_all_reduce(*window, topology_, offset_bytes, count, dtype, op, piece_bytes_);
       return;
     }
     mpi::all_reduce(MPI_IN_PLACE, data, count, dtype, op, comm_);

@@ -50,6 +50,8 @@ class MpiCommunicator : public Communicator {
   Topology topology_;
   bool shared_ = false;
   std::unique_ptr<SharedWindow> staging_;
+  std::uint64_t staging_parity_ = 0;  // which half of staging_ the next piece uses
+  std::size_t piece_bytes_ = 0;       // cache-sized pieces of every shared all-reduce
   std::vector<std::unique_ptr<SharedWindow>> windows_;  // of live buffers
   std::shared_ptr<bool> alive_;
   std::unique_ptr<OpQueue> queue_;

@@ -5,6 +5,7 @@
 
 #include "collectives/backends/mpi/mpi_check.h"
 #include "collectives/backends/mpi/mpi_types.h"
+#include "collectives/backends/mpi/stream_copy.h"
 #include "common/error.h"
 
 namespace dojo::collectives::mpi {
@@ -22,46 +23,81 @@ std::size_t slice_begin(std::size_t count, int slices, int s, std::size_t elemen
 }
 
 void one_piece(const SharedWindow& window, const Topology& t, std::size_t offset_bytes,
-               std::size_t count, DType dtype, ReduceOp op, const char* in, char* out) {
+               std::size_t count, DType dtype, ReduceOp op, const char* in, char* out,
+               bool last_piece) {
   const std::size_t element = size_of(dtype);
-  if (in != nullptr)
-    std::memcpy(window.local() + offset_bytes, in, count * element);
+  auto begin_of = [&](int s) { return slice_begin(count, t.slices, s, element); };
+  // Each rank touches its input, its output and its segment: when that
+  // exceeds the last-level cache, copies stream past it.
+  const bool stream =
+      count * element * 3 * static_cast<std::size_t>(t.node_size) > last_level_cache_bytes();
+  auto copy = [stream](void* to, const void* from, std::size_t bytes) {
+    if (stream) {
+      stream_copy(to, from, bytes);
+    } else {
+      std::memcpy(to, from, bytes);
+    }
+  };
+  const bool owns_slice = t.node_rank < t.slices;
+  char* segment = window.local() + offset_bytes;
+
+  // Peers reduce their slices straight from our segment; our own slice we
+  // reduce straight from the user's buffer, so it needs no copy.
+  if (in != nullptr) {
+    for (int s = 0; s < t.slices; ++s) {
+      if (s == t.node_rank)
+        continue;
+      const std::size_t b = begin_of(s);
+      copy(segment + b * element, in + b * element, (begin_of(s + 1) - b) * element);
+    }
+  }
   window.sync();
 
-  const bool one_node = t.nodes == 1;
-  const double avg_scale = op == ReduceOp::kAvg ? 1.0 / t.world_size : 1.0;
-  if (t.node_rank < t.slices) {
-    const std::size_t begin = slice_begin(count, t.slices, t.node_rank, element);
-    const std::size_t end = slice_begin(count, t.slices, t.node_rank + 1, element);
-    const std::size_t at = offset_bytes + begin * element;
+  if (owns_slice) {
+    const std::size_t b = begin_of(t.node_rank);
+    const std::size_t n = begin_of(t.node_rank + 1) - b;
     std::vector<const void*> sources(static_cast<std::size_t>(t.node_size));
-    for (int p = 0; p < t.node_size; ++p)
-      sources[static_cast<std::size_t>(p)] = window.peer(p) + at;
-    char* slice = window.local() + at;
-    reduce(slice, sources.data(), sources.size(), end - begin, dtype, op,
-           one_node ? avg_scale : 1.0);
-    if (!one_node) {
-      all_reduce(MPI_IN_PLACE, slice, end - begin, dtype, op, t.cross_comm);
-      if (avg_scale != 1.0)
-        scale_in_place(slice, end - begin, dtype, avg_scale);
+    for (int p = 0; p < t.node_size; ++p) {
+      sources[static_cast<std::size_t>(p)] = p == t.node_rank && in != nullptr
+                                                 ? in + b * element
+                                                 : window.peer(p) + offset_bytes + b * element;
+    }
+    char* slice = segment + b * element;
+    const double avg_scale = op == ReduceOp::kAvg ? 1.0 / t.world_size : 1.0;
+    char* out_slice = out != nullptr ? out + b * element : nullptr;
+    if (t.nodes == 1 && !stream) {
+      reduce_with_copy(slice, out_slice, sources.data(), sources.size(), n, dtype, op, avg_scale);
+    } else {
+      reduce(slice, sources.data(), sources.size(), n, dtype, op, t.nodes == 1 ? avg_scale : 1.0);
+      if (t.nodes > 1) {
+        all_reduce(MPI_IN_PLACE, slice, n, dtype, op, t.cross_comm);
+        if (avg_scale != 1.0)
+          scale_in_place(slice, n, dtype, avg_scale);
+      }
+      if (out_slice != nullptr)
+        copy(out_slice, slice, n * element);
     }
   }
   window.sync();
 
   for (int s = 0; s < t.slices; ++s) {
-    if (out == nullptr && s == t.node_rank)
-      continue;  // already in place
-    const std::size_t begin = slice_begin(count, t.slices, s, element);
-    const std::size_t end = slice_begin(count, t.slices, s + 1, element);
-    if (end == begin)
+    if (s == t.node_rank)
+      continue;  // ours is in place already
+    const std::size_t b = begin_of(s);
+    const std::size_t n = begin_of(s + 1) - b;
+    if (n == 0)
       continue;
-    const char* from = window.peer(s) + offset_bytes + begin * element;
-    char* to =
-        out != nullptr ? out + begin * element : window.local() + offset_bytes + begin * element;
-    std::memcpy(to, from, (end - begin) * element);
+    char* to = out != nullptr ? out : segment;
+    copy(to + b * element, window.peer(s) + offset_bytes + b * element, n * element);
   }
-  // Nobody may overwrite its segment while a peer still copies from it.
-  window.sync();
+  // Data that lives in the window is written again by its owner (the next
+  // step's gradients) as soon as the operation returns: nobody may do so
+  // while a peer still copies from it. Earlier pieces of the same operation
+  // and staged pieces need no such barrier: the next piece works on other
+  // memory (staging alternates between two halves), and its first barrier
+  // comes before anyone rewrites memory that peers read here.
+  if (in == nullptr && last_piece)
+    window.sync();
 }
 
 }  // namespace
@@ -109,19 +145,33 @@ void SharedWindow::sync() const {
 
 void shared_all_reduce(const SharedWindow& window, const Topology& topology,
                        std::size_t offset_bytes, std::size_t count, DType dtype, ReduceOp op,
-                       const void* in, void* out) {
+                       std::size_t piece_bytes, const void* in, void* out,
+                       std::uint64_t* staging_parity) {
   const std::size_t element = size_of(dtype);
-  const std::size_t room = (window.bytes() - std::min(window.bytes(), offset_bytes)) / element;
   if (count == 0)
     return;
-  if (room == 0)
-    throw Error("shared all-reduce: offset is past the end of the window");
-  const std::size_t piece = in != nullptr ? room : count;  // in-window data is never split
+  // Pieces small enough to stay in cache: each one's copy-in, reduction and
+  // gather then run out of cache rather than memory.
+  if (in == nullptr) {
+    const std::size_t piece = std::max<std::size_t>(1, piece_bytes / element);
+    for (std::size_t done = 0; done < count; done += piece) {
+      const std::size_t n = std::min(piece, count - done);
+      one_piece(window, topology, offset_bytes + done * element, n, dtype, op, nullptr, nullptr,
+                done + n == count);
+    }
+    return;
+  }
+  // Staging: two halves of the window, used in turn (64-byte aligned).
+  const std::size_t half_bytes = window.bytes() / 2 / 64 * 64;
+  const std::size_t piece = std::min(half_bytes, piece_bytes) / element;
+  if (piece == 0)
+    throw Error("shared all-reduce: the staging area is too small");
   for (std::size_t done = 0; done < count; done += piece) {
     const std::size_t n = std::min(piece, count - done);
-    one_piece(window, topology, offset_bytes, n, dtype, op,
-              in != nullptr ? static_cast<const char*>(in) + done * element : nullptr,
-              out != nullptr ? static_cast<char*>(out) + done * element : nullptr);
+    const std::size_t half = (*staging_parity)++ % 2;
+    one_piece(window, topology, half * half_bytes, n, dtype, op,
+              static_cast<const char*>(in) + done * element,
+              out != nullptr ? static_cast<char*>(out) + done * element : nullptr, true);
   }
 }
 

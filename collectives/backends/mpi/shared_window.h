@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "collectives/dtype.h"
@@ -52,11 +53,14 @@ struct Topology {
 /// segment, in place: each rank of a node reduces its slice straight from
 /// its peers' segments (reduce-scatter), slices are all-reduced across
 /// nodes over cross_comm, and each rank copies the other slices (all-gather).
-/// With `in`, the data is first copied from a user buffer into the segment;
-/// with `out`, the result is copied out to a user buffer instead of being
-/// gathered in place. Ops larger than the segment go in pieces.
+/// The work goes in pieces of at most `piece_bytes`, which should fit in cache.
+/// With `in` and `out` (user buffers; may be the same) the window is a
+/// staging area instead: `offset_bytes` is ignored, the data is copied in
+/// and the result out, piece by piece, alternating between the window's two
+/// halves (`staging_parity` counts the pieces; every rank has the same count).
 void shared_all_reduce(const SharedWindow& window, const Topology& topology,
                        std::size_t offset_bytes, std::size_t count, DType dtype, ReduceOp op,
-                       const void* in = nullptr, void* out = nullptr);
+                       std::size_t piece_bytes, const void* in = nullptr, void* out = nullptr,
+                       std::uint64_t* staging_parity = nullptr);
 
 }  // namespace dojo::collectives::mpi

@@ -45,6 +45,22 @@ class DeviceBuffer : public CommBuffer {
  public:
   DeviceBuffer(void* data, std::size_t bytes) : CommBuffer(data, bytes) {}
   ~DeviceBuffer() override { cudaFree(data()); }
+
+  void write(std::size_t offset, const void* host, std::size_t bytes) override {
+    if (offset > this->bytes() || bytes > this->bytes() - offset) {
+      throw Error("write past the end of a buffer");
+    }
+    check_cuda(cudaMemcpy(static_cast<char*>(data()) + offset, host, bytes, cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+  }
+  void read(std::size_t offset, void* host, std::size_t bytes) const override {
+    if (offset > this->bytes() || bytes > this->bytes() - offset) {
+      throw Error("read past the end of a buffer");
+    }
+    check_cuda(
+        cudaMemcpy(host, static_cast<const char*>(data()) + offset, bytes, cudaMemcpyDeviceToHost),
+        "cudaMemcpy");
+  }
 };
 
 }  // namespace

@@ -1,0 +1,21 @@
+#pragma once
+// The gradient tensors of well-known models, in registration (forward)
+// order: what a data-parallel step of that model all-reduces.
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace dojo::collectives {
+
+/// Element counts of every parameter tensor of `model`: "resnet50"
+/// (torchvision ResNet-50: 161 tensors, 25,557,032 parameters),
+/// "bert-large" (BERT-Large uncased with pooler: 391 tensors, ~335 M) or
+/// "gpt-1.3b" (GPT-style, 24 layers, d_model 2048: 292 tensors, ~1.3 B).
+/// Throws dojo::Error for another name.
+std::vector<std::size_t> model_gradient_shapes(std::string_view model);
+
+/// The names model_gradient_shapes() knows.
+std::vector<std::string_view> known_models();
+
+}  // namespace dojo::collectives
