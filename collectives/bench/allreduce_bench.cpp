@@ -169,26 +169,6 @@ struct Row {
   double mpi_seconds = 0;
 };
 
-void validate(const AllReduceBenchOptions& o) {
-  if (o.min_bytes == 0 || o.max_bytes < o.min_bytes) {
-    throw UsageError("sizes must satisfy 0 < -b <= -e");
-  }
-  if (!(o.factor > 1))
-    throw UsageError("-f must be greater than 1");
-  if (o.iterations < 1 || o.warmup < 0)
-    throw UsageError("-n must be >= 1 and -w >= 0");
-  if (o.fused < 0)
-    throw UsageError("--fused must not be negative");
-  if (!o.model.empty())
-    model_gradient_shapes(o.model);  // throws for an unknown name
-  if ((o.fused > 0 || !o.model.empty()) && (o.dtype != DType::kF32 || o.op != ReduceOp::kSum)) {
-    throw UsageError("--fused runs f32 gradients through the bucketer: use --dtype f32 --op sum");
-  }
-  if (o.op == ReduceOp::kAvg && !is_floating(o.dtype)) {
-    throw UsageError(std::string("--op avg is not defined for ") + to_string(o.dtype));
-  }
-}
-
 }  // namespace
 
 std::optional<std::size_t> parse_size(const std::string& text) {
@@ -210,6 +190,31 @@ std::optional<std::size_t> parse_size(const std::string& text) {
   if (unit == "G" || unit == "g")
     return value << 30;
   return std::nullopt;
+}
+
+void validate(const AllReduceBenchOptions& o) {
+  if (o.min_bytes == 0 || o.max_bytes < o.min_bytes) {
+    throw UsageError("sizes must satisfy 0 < -b <= -e");
+  }
+  if (!(o.factor > 1))
+    throw UsageError("-f must be greater than 1");
+  if (o.iterations < 1 || o.warmup < 0)
+    throw UsageError("-n must be >= 1 and -w >= 0");
+  if (o.fused < 0)
+    throw UsageError("--fused must not be negative");
+  if (!o.model.empty()) {
+    try {
+      model_gradient_shapes(o.model);
+    } catch (const Error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if ((o.fused > 0 || !o.model.empty()) && (o.dtype != DType::kF32 || o.op != ReduceOp::kSum)) {
+    throw UsageError("--fused runs f32 gradients through the bucketer: use --dtype f32 --op sum");
+  }
+  if (o.op == ReduceOp::kAvg && !is_floating(o.dtype)) {
+    throw UsageError(std::string("--op avg is not defined for ") + to_string(o.dtype));
+  }
 }
 
 double run_allreduce_bench(const AllReduceBenchOptions& options, mpi::MpiBootstrap& bootstrap,

@@ -35,6 +35,9 @@ inline constexpr const char* kAllReduceCsvHeader =
     "ranks,bytes,count,dtype,tensors,time_us,algbw_gbs,busbw_gbs,max_err,mpi_time_us,"
     "mpi_busbw_gbs,ratio";
 
+/// Throws UsageError for options that cannot run (before MPI is touched).
+void validate(const AllReduceBenchOptions& options);
+
 /// Runs the sweep on every rank of `bootstrap`; rank 0 writes the report to
 /// `out`. Returns the largest error seen (0 when the check is off).
 double run_allreduce_bench(const AllReduceBenchOptions& options, mpi::MpiBootstrap& bootstrap,

@@ -99,6 +99,7 @@ int run_bench(std::span<const std::string> args, Streams& io) {
   if (args[0] != "allreduce")
     throw UsageError("unknown benchmark \"" + args[0] + "\" (allreduce)");
   const AllReduceBenchOptions options = parse(args.subspan(1));
+  collectives::bench::validate(options);
   collectives::mpi::MpiSession session(nullptr, nullptr);
   collectives::mpi::MpiBootstrap bootstrap;
   const double worst = collectives::bench::run_allreduce_bench(options, bootstrap, io.out);
