@@ -97,11 +97,13 @@ void Communicator::on_deadline(const std::shared_ptr<WorkState>& work) {
                               "deadline of " + seconds_text(options_.timeout.count()) +
                                   " s expired (a peer may have died, hung or skipped it)");
   broken_.store(true);
-  work->fail(std::make_exception_ptr(error));
   std::fprintf(stderr, "dojo: %s\n", error.what());
   std::fflush(stderr);
-  if (options_.abort_on_deadline)
-    abort(error.what());
+  // Abort first: a backend whose abort ends the process (MPI) must not race
+  // with waiters that see the error; one whose abort returns (NCCL) unblocks
+  // them right after.
+  if (options_.abort_on_deadline) abort(error.what());
+  work->fail(std::make_exception_ptr(error));
 }
 
 Work Communicator::all_reduce_async(const void* send, void* recv, std::size_t count, DType dtype,
