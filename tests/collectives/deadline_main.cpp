@@ -25,7 +25,14 @@ int main(int argc, char** argv) {
   std::vector<float> data(1024, 1.0f);
   if (comm->rank() == 0) {
     try {
-      comm->all_reduce(data.data(), data.data(), data.size(), DType::kF32, ReduceOp::kSum);
+      Work work = comm->all_reduce_async(data.data(), data.data(), data.size(), DType::kF32,
+                                         ReduceOp::kSum);
+      try {
+        work.wait(std::chrono::milliseconds(100));  // the caller's own, shorter wait
+      } catch (const CollectiveError& early) {
+        std::printf("early: %s\n", early.what());
+      }
+      work.wait();
       std::printf("no error\n");
     } catch (const CollectiveError& e) {
       std::printf("caught: %s\n", e.what());
