@@ -180,6 +180,11 @@ void Bucketer::finish() {
       decode_bf16(wire + bucket.offset, f32_ + bucket.offset, bucket.count);
     }
   }
+  if (!works_.empty()) {
+    communication_seconds_ = std::chrono::duration<double>(works_.back().state()->finished_at() -
+                                                           works_.front().state()->started())
+                                 .count();
+  }
   works_.clear();
   exposed_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

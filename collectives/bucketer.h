@@ -75,6 +75,9 @@ class Bucketer {
 
   /// Seconds spent waiting in the last finish(): communication not hidden by compute.
   double exposed_seconds() const { return exposed_seconds_; }
+  /// Seconds from the first bucket's launch to the last bucket's completion
+  /// in the last step: communication time, hidden or not.
+  double communication_seconds() const { return communication_seconds_; }
   /// Bytes all-reduced per step (what goes on the wire per rank).
   std::size_t wire_bytes() const;
 
@@ -95,6 +98,7 @@ class Bucketer {
   float scale_ = 1.0f;
   bool in_step_ = false;
   double exposed_seconds_ = 0;
+  double communication_seconds_ = 0;
 };
 
 /// f32 -> bf16 (round to nearest even) and back, for `count` elements.

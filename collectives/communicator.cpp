@@ -102,7 +102,8 @@ void Communicator::on_deadline(const std::shared_ptr<WorkState>& work) {
   // Abort first: a backend whose abort ends the process (MPI) must not race
   // with waiters that see the error; one whose abort returns (NCCL) unblocks
   // them right after.
-  if (options_.abort_on_deadline) abort(error.what());
+  if (options_.abort_on_deadline)
+    abort(error.what());
   work->fail(std::make_exception_ptr(error));
 }
 

@@ -17,6 +17,7 @@ void WorkState::complete() {
     if (finished_)
       return;
     finished_ = true;
+    finished_at_ = Clock::now();
   }
   changed_.notify_all();
 }
@@ -27,9 +28,15 @@ void WorkState::fail(std::exception_ptr error) {
     if (finished_)
       return;
     finished_ = true;
+    finished_at_ = Clock::now();
     error_ = std::move(error);
   }
   changed_.notify_all();
+}
+
+WorkState::Clock::time_point WorkState::finished_at() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return finished_at_;
 }
 
 bool WorkState::finished() const {

@@ -32,6 +32,8 @@ class WorkState {
 
   const CollectiveContext& context() const { return context_; }
   Clock::time_point started() const { return started_; }
+  /// When it completed or failed (meaningful once finished()).
+  Clock::time_point finished_at() const;
   Clock::time_point deadline() const { return deadline_; }
 
  private:
@@ -41,6 +43,7 @@ class WorkState {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool finished_ = false;
+  Clock::time_point finished_at_;
   std::exception_ptr error_;
 };
 

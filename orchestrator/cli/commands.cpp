@@ -8,9 +8,10 @@ namespace dojo::cli {
 int run_bench(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
 int run_version(std::span<const std::string> args, Streams& io);
+int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 3> kCommands = {{
+  static const std::array<Command, 4> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun)",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -22,6 +23,9 @@ std::span<const Command> commands() {
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
       {"version", "print the version, git commit and build options", "dojo version", run_version},
+      {"worker", "run one rank of a job with a built-in workload (under mpirun)",
+       "dojo worker JOB.yaml [--set key.path=value]... [--run-dir DIR] [--stop-after-steps N]",
+       run_worker},
   }};
   return kCommands;
 }

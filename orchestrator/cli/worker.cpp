@@ -1,0 +1,109 @@
+// `dojo worker JOB.yaml`: one rank of a job with a built-in workload, under mpirun.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "collectives/backends/mpi/mpi_bootstrap.h"
+#include "collectives/communicator.h"
+#include "common/error.h"
+#include "orchestrator/cli/command.h"
+#include "orchestrator/config/loader.h"
+#include "orchestrator/train/trainer.h"
+
+namespace dojo::cli {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+// SIGTERM, SIGINT and SIGUSR1 (which mpirun forwards to its ranks) ask the
+// worker to save a checkpoint and stop at the end of the current step.
+void request_stop(int) {
+  g_stop_requested.store(true);
+}
+
+std::optional<int> env_int(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0')
+    return std::nullopt;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < 1 || value > 1'000'000'000) {
+    throw UsageError(std::string(name) + "=\"" + text + "\" is not a positive sample count");
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+int run_worker(std::span<const std::string> args_in, Streams& io) {
+  std::vector<std::string> args(args_in.begin(), args_in.end());
+  std::vector<config::Override> overrides;
+  for (const std::string& set : take_set_flags(args))
+    overrides.push_back(config::parse_override(set));
+  std::string job_file;
+  train::WorkerOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--run-dir" && i + 1 < args.size()) {
+      options.run_dir = args[++i];
+    } else if (args[i] == "--stop-after-steps" && i + 1 < args.size()) {
+      char* end = nullptr;
+      const long long n = std::strtoll(args[++i].c_str(), &end, 10);
+      if (*end != '\0' || n < 1)
+        throw UsageError("--stop-after-steps expects a positive step count");
+      options.stop_after_steps = n;
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      throw UsageError("unknown flag or missing value: \"" + args[i] + "\"");
+    } else if (job_file.empty()) {
+      job_file = args[i];
+    } else {
+      throw UsageError("one job file, please (got \"" + job_file + "\" and \"" + args[i] + "\")");
+    }
+  }
+  if (job_file.empty())
+    throw UsageError("which job? (dojo worker JOB.yaml)");
+  const config::JobConfig job = config::load_job(job_file, overrides);
+  if (!job.workload) {
+    throw UsageError("job \"" + job.name +
+                     "\" runs a command, not a built-in workload: launch it with dojorun");
+  }
+  options.batch_share = env_int("DOJO_BATCH_SHARE");
+  if (options.run_dir.empty()) {
+    const char* from_launcher = std::getenv("DOJO_RUN_DIR");
+    options.run_dir = from_launcher != nullptr && *from_launcher != '\0'
+                          ? std::filesystem::path(from_launcher)
+                          : std::filesystem::path("runs") / job.name;
+  }
+
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1})
+    sigaction(sig, &action, nullptr);
+  options.stop_requested = &g_stop_requested;
+
+  collectives::mpi::MpiSession session(nullptr, nullptr);
+  collectives::mpi::MpiBootstrap bootstrap;
+  collectives::CommunicatorOptions comm_options;
+  comm_options.timeout = std::chrono::duration<double>(job.collectives.timeout_s);
+  try {
+    auto comm = collectives::create_communicator(config::to_string(job.collectives.backend),
+                                                 bootstrap, comm_options);
+    const train::TrainSummary summary = train::train(job, *comm, options, io.out);
+    if (summary.stopped)
+      return train::kExitStopped;
+    if (bootstrap.rank() == 0) {
+      io.out << "done: " << summary.steps << " steps, test accuracy " << summary.test_accuracy
+             << ", " << static_cast<long long>(summary.samples_per_second)
+             << " samples/s, summary in " << (options.run_dir / "summary.json").string()
+             << std::endl;
+    }
+    return kExitOk;
+  } catch (const Error& e) {
+    // Name the rank: under mpirun every rank's stderr is interleaved.
+    io.err << "dojo worker: rank " << bootstrap.rank() << " on " << this_host() << ": " << e.what()
+           << std::endl;
+    return kExitFailure;
+  }
+}
+
+}  // namespace dojo::cli

@@ -1,0 +1,529 @@
+#include "orchestrator/train/trainer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "collectives/bucketer.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "orchestrator/metrics/exporter.h"
+#include "orchestrator/reliability/young_daly.h"
+#include "orchestrator/train/checkpoint.h"
+#include "orchestrator/train/data_parallel.h"
+#include "orchestrator/train/fashion_mnist.h"
+#include "orchestrator/train/job_metrics.h"
+#include "orchestrator/train/mlp.h"
+#include "orchestrator/train/optimizer.h"
+
+namespace dojo::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using collectives::Communicator;
+using collectives::DType;
+using collectives::ReduceOp;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string duration_text(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof(text), "%ldh%02ldm", s / 3600, s / 60 % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%ldm%02lds", s / 60, s % 60);
+  }
+  return text;
+}
+
+// How the global batch is split: explicit shares in the job, else the
+// launcher's DOJO_BATCH_SHARE (all ranks must have one), else even.
+std::vector<int> batch_shares(const config::JobConfig& job, Communicator& comm,
+                              const WorkerOptions& options, int global_batch) {
+  const int ranks = comm.size();
+  if (!job.resources.shares.empty()) {
+    if (static_cast<int>(job.resources.shares.size()) != ranks) {
+      throw Error("resources.shares has " + std::to_string(job.resources.shares.size()) +
+                  " entries but the job runs on " + std::to_string(ranks) + " ranks");
+    }
+    return split_batch(global_batch, ranks, job.resources.shares);
+  }
+  std::int32_t mine = options.batch_share.value_or(-1);
+  std::vector<std::int32_t> given(static_cast<std::size_t>(ranks));
+  comm.all_gather(&mine, given.data(), 1, DType::kI32);
+  const bool any = std::any_of(given.begin(), given.end(), [](int s) { return s != -1; });
+  if (!any)
+    return split_batch(global_batch, ranks, {});
+  std::vector<int> shares(given.begin(), given.end());
+  check_given_shares(shares, global_batch);
+  return shares;
+}
+
+// Per-step facts every rank contributes; all-gathered so every rank agrees.
+struct StepReport {
+  double loss_sum = 0;
+  double correct = 0;
+  double stop = 0;
+  double compute_seconds = 0;
+};
+
+class Run {
+ public:
+  Run(const config::JobConfig& job, Communicator& comm, const WorkerOptions& options,
+      std::ostream& log)
+      : job_(job),
+        workload_(*job.workload),
+        comm_(comm),
+        options_(options),
+        log_(log),
+        leader_(comm.rank() == 0) {}
+
+  TrainSummary run();
+
+ private:
+  void load_data();
+  void plan();
+  void restore(CheckpointStore& store);
+  void maybe_checkpoint(CheckpointStore& store, bool force);
+  double evaluate();
+  void write_summary(const TrainSummary& summary);
+  void say(const std::string& line) {
+    if (leader_)
+      log_ << line << std::endl;
+  }
+
+  const config::JobConfig& job_;
+  const config::WorkloadConfig& workload_;
+  Communicator& comm_;
+  const WorkerOptions& options_;
+  std::ostream& log_;
+  const bool leader_;
+
+  Dataset train_;
+  Dataset test_;
+  std::unique_ptr<Mlp> model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<collectives::Bucketer> bucketer_;
+  std::unique_ptr<JobMetrics> metrics_;
+  std::unique_ptr<metrics::Exporter> exporter_;
+  std::FILE* loss_log_ = nullptr;  // rank 0: step,loss per line (the loss curve)
+
+  int global_batch_ = 0;
+  std::vector<int> shares_;
+  int offset_ = 0;  // this rank's first sample within each global batch
+  std::int64_t steps_per_epoch_ = 0;
+  std::int64_t total_steps_ = 0;
+
+  TrainState state_;
+  std::int64_t checkpoint_every_ = 0;  // steps; 0 until decided
+  std::int64_t last_checkpoint_step_ = 0;
+  double step_seconds_estimate_ = 0;
+  TrainSummary summary_;
+};
+
+void Run::load_data() {
+  train_ = load_fashion_mnist(workload_.dataset_dir, "train");
+  test_ = load_fashion_mnist(workload_.dataset_dir, "t10k");
+}
+
+void Run::plan() {
+  global_batch_ = workload_.global_batch;
+  shares_ = batch_shares(job_, comm_, options_, global_batch_);
+  for (int r = 0; r < comm_.rank(); ++r)
+    offset_ += shares_[static_cast<std::size_t>(r)];
+  steps_per_epoch_ = static_cast<std::int64_t>(train_.count) / global_batch_;
+  if (steps_per_epoch_ == 0) {
+    throw Error("the global batch of " + std::to_string(global_batch_) +
+                " is larger than the training set of " + std::to_string(train_.count));
+  }
+  total_steps_ = steps_per_epoch_ * workload_.epochs;
+  if (workload_.max_steps > 0)
+    total_steps_ = std::min(total_steps_, workload_.max_steps);
+}
+
+void Run::restore(CheckpointStore& store) {
+  // Rank 0 reads (nodes need not share a filesystem) and broadcasts.
+  std::vector<unsigned char> bytes;
+  if (leader_) {
+    auto loaded = store.load_newest([&](const std::filesystem::path&, const std::string& why) {
+      log_ << "dojo: skipping checkpoint " << why << std::endl;
+    });
+    if (loaded)
+      bytes = serialize(*loaded);
+  }
+  std::int64_t size = static_cast<std::int64_t>(bytes.size());
+  comm_.broadcast(&size, 1, DType::kI64, 0);
+  if (size == 0)
+    return;
+  std::vector<std::int64_t> words(static_cast<std::size_t>((size + 7) / 8));
+  if (leader_)
+    std::memcpy(words.data(), bytes.data(), bytes.size());
+  comm_.broadcast(words.data(), words.size(), DType::kI64, 0);
+  bytes.assign(reinterpret_cast<unsigned char*>(words.data()),
+               reinterpret_cast<unsigned char*>(words.data()) + size);
+  TrainState loaded = deserialize(bytes, "broadcast checkpoint");
+
+  if (loaded.job != job_.name || loaded.seed != workload_.seed) {
+    throw Error("the newest checkpoint is of job \"" + loaded.job + "\" with seed " +
+                std::to_string(loaded.seed) + ", not of this job (\"" + job_.name + "\", seed " +
+                std::to_string(workload_.seed) + ")");
+  }
+  if (loaded.model.size() != model_->parameters().size() ||
+      loaded.optimizer.size() != optimizer_->state().size()) {
+    throw Error("the newest checkpoint holds a different model (tensor count differs)");
+  }
+  for (std::size_t t = 0; t < loaded.model.size(); ++t) {
+    if (loaded.model[t].size() != model_->parameters()[t].size()) {
+      throw Error("the newest checkpoint holds a different model (tensor " + std::to_string(t) +
+                  " has " + std::to_string(loaded.model[t].size()) + " elements, not " +
+                  std::to_string(model_->parameters()[t].size()) + ")");
+    }
+  }
+  model_->parameters() = std::move(loaded.model);
+  optimizer_->state() = std::move(loaded.optimizer);
+  optimizer_->set_steps(loaded.optimizer_steps);
+  state_.step = loaded.step;
+  state_.epoch = loaded.epoch;
+  state_.position = loaded.position;
+  state_.skipped_steps = loaded.skipped_steps;
+  last_checkpoint_step_ = loaded.step;
+  summary_.resumed_from_step = loaded.step;
+  say("resumed from the checkpoint of step " + std::to_string(loaded.step));
+}
+
+void Run::maybe_checkpoint(CheckpointStore& store, bool force) {
+  const bool due =
+      checkpoint_every_ > 0 && state_.step - last_checkpoint_step_ >= checkpoint_every_;
+  if (!force && !due)
+    return;
+  if (state_.step == last_checkpoint_step_)
+    return;
+  const auto start = Clock::now();
+  if (leader_) {
+    state_.model = model_->parameters();
+    state_.optimizer = optimizer_->state();
+    state_.optimizer_steps = optimizer_->steps();
+    store.save(state_);
+    state_.model.clear();
+    state_.optimizer.clear();
+  }
+  // Every rank waits for the save, so a rank never runs ahead of a checkpoint
+  // that a failure right now would need.
+  comm_.barrier();
+  const double seconds = seconds_since(start);
+  last_checkpoint_step_ = state_.step;
+  ++summary_.checkpoints;
+  if (metrics_)
+    metrics_->checkpoint(seconds);
+
+  if (checkpoint_every_ == 0 && job_.checkpoint.automatic) {
+    // Young-Daly: sqrt(2 x save time x job MTBF), in steps of the measured step time.
+    const double save =
+        job_.checkpoint.save_time_s > 0 ? job_.checkpoint.save_time_s : std::max(seconds, 1e-3);
+    const double device_mtbf =
+        job_.cluster ? job_.cluster->device_mtbf_hours : config::kDefaultDeviceMtbfHours;
+    const double mtbf = reliability::job_mtbf_seconds(device_mtbf, comm_.size());
+    const double interval = reliability::young_daly_interval_seconds(save, mtbf);
+    checkpoint_every_ =
+        std::max<std::int64_t>(1, std::llround(interval / std::max(step_seconds_estimate_, 1e-6)));
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "checkpoints every %lld steps (Young-Daly: sqrt(2 x %.3f s save x %.0f s job "
+                  "MTBF) = %.0f s at %.4f s a step)",
+                  static_cast<long long>(checkpoint_every_), save, mtbf, interval,
+                  step_seconds_estimate_);
+    say(line);
+  }
+}
+
+double Run::evaluate() {
+  const std::size_t begin = test_.count * static_cast<std::size_t>(comm_.rank()) / comm_.size();
+  const std::size_t end = test_.count * static_cast<std::size_t>(comm_.rank() + 1) / comm_.size();
+  double totals[2] = {0, 0};
+  constexpr std::size_t kChunk = 1000;
+  for (std::size_t at = begin; at < end; at += kChunk) {
+    const std::size_t rows = std::min(kChunk, end - at);
+    const auto result =
+        model_->evaluate(&test_.images[at * test_.features], &test_.labels[at], rows);
+    totals[0] += result.correct;
+    totals[1] += result.loss_sum;
+  }
+  comm_.all_reduce(totals, totals, 2, DType::kF64, ReduceOp::kSum);
+  return totals[0] / static_cast<double>(test_.count);
+}
+
+void Run::write_summary(const TrainSummary& s) {
+  if (!leader_)
+    return;
+  std::ostringstream json;
+  json.precision(10);
+  json << "{\n  \"job\": \"" << job_.name << "\",\n  \"ranks\": " << comm_.size()
+       << ",\n  \"global_batch\": " << global_batch_ << ",\n  \"steps\": " << s.steps
+       << ",\n  \"resumed_from_step\": " << s.resumed_from_step
+       << ",\n  \"test_accuracy\": " << s.test_accuracy << ",\n  \"final_loss\": " << s.final_loss
+       << ",\n  \"samples_per_second\": " << s.samples_per_second
+       << ",\n  \"compute_seconds\": " << s.compute_seconds
+       << ",\n  \"exposed_communication_seconds\": " << s.exposed_communication_seconds
+       << ",\n  \"communication_seconds\": " << s.communication_seconds
+       << ",\n  \"wall_seconds\": " << s.wall_seconds
+       << ",\n  \"skipped_steps\": " << s.skipped_steps << ",\n  \"checkpoints\": " << s.checkpoints
+       << ",\n  \"stopped\": " << (s.stopped ? "true" : "false") << "\n}\n";
+  write_file_atomically((options_.run_dir / "summary.json").string(), json.str());
+}
+
+TrainSummary Run::run() {
+  const auto wall_start = Clock::now();
+  openblas_set_num_threads(workload_.threads_per_rank);
+  load_data();
+  plan();
+
+  MlpShape shape;
+  shape.inputs = train_.features;
+  shape.hidden = workload_.hidden_layers;
+  shape.classes = kFashionClasses;
+  model_ = std::make_unique<Mlp>(shape, workload_.seed);
+  optimizer_ =
+      std::make_unique<Optimizer>(workload_.optimizer, model_->parameter_counts(), total_steps_);
+  collectives::BucketerOptions bucket_options;
+  bucket_options.bucket_bytes = static_cast<std::size_t>(job_.collectives.bucket_mib * (1 << 20));
+  bucket_options.bf16_compression = job_.collectives.compression == config::Compression::kBf16;
+  bucketer_ =
+      std::make_unique<collectives::Bucketer>(comm_, model_->parameter_counts(), bucket_options);
+
+  state_.job = job_.name;
+  state_.seed = workload_.seed;
+  const std::filesystem::path checkpoint_dir = job_.checkpoint.dir.is_absolute()
+                                                   ? job_.checkpoint.dir
+                                                   : options_.run_dir / job_.checkpoint.dir;
+  CheckpointStore store(checkpoint_dir, job_.checkpoint.keep);
+  restore(store);
+  if (!job_.checkpoint.automatic)
+    checkpoint_every_ = job_.checkpoint.every_steps;
+
+  if (leader_ && job_.metrics.enabled) {
+    metrics_ = std::make_unique<JobMetrics>(job_.name, comm_.backend(), "mlp", comm_.size());
+    exporter_ = std::make_unique<metrics::Exporter>(
+        metrics::ExporterOptions{job_.metrics.bind, job_.metrics.port});
+    exporter_->add(metrics_->registry());
+    write_file_atomically((options_.run_dir / "metrics.port").string(),
+                          std::to_string(exporter_->port()) + "\n");
+  }
+  {
+    std::ostringstream line;
+    line << "job " << job_.name << ": " << comm_.size() << " ranks (" << comm_.backend()
+         << "), global batch " << global_batch_ << " (this rank "
+         << shares_[static_cast<std::size_t>(comm_.rank())] << "), " << total_steps_ << " steps, "
+         << model_->parameter_counts().size() << " gradient tensors in "
+         << bucketer_->plan().buckets.size() << " buckets";
+    if (exporter_)
+      line << ", metrics on " << exporter_->endpoint();
+    say(line.str());
+  }
+
+  if (leader_) {
+    // Appended across attempts, so a resumed run's curve continues where it stopped.
+    loss_log_ = std::fopen((options_.run_dir / "loss.csv").c_str(), "a");
+    if (loss_log_ == nullptr)
+      throw Error("cannot write " + (options_.run_dir / "loss.csv").string() + ": " +
+                  errno_text(errno));
+  }
+  struct Closer {
+    std::FILE*& file;
+    ~Closer() {
+      if (file != nullptr)
+        std::fclose(file);
+      file = nullptr;
+    }
+  } close_loss_log{loss_log_};
+
+  const int share = shares_[static_cast<std::size_t>(comm_.rank())];
+  std::vector<float> batch(static_cast<std::size_t>(share) * train_.features);
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(share));
+  std::vector<std::uint32_t> order =
+      epoch_order(workload_.seed, static_cast<std::uint64_t>(state_.epoch), train_.count);
+  std::vector<StepReport> reports(static_cast<std::size_t>(comm_.size()));
+  std::vector<std::span<const float>> grads(model_->parameter_counts().size());
+  const std::size_t wire_bytes = bucketer_->wire_bytes();
+  const auto loop_start = Clock::now();
+  std::int64_t steps_this_attempt = 0;
+  double recent_start_step = static_cast<double>(state_.step);
+  auto recent_start = Clock::now();
+  const std::int64_t progress_every = std::max<std::int64_t>(1, steps_per_epoch_ / 4);
+
+  while (state_.step < total_steps_) {
+    const auto step_start = Clock::now();
+    // This rank's samples of the global batch.
+    const std::size_t first =
+        static_cast<std::size_t>(state_.position) + static_cast<std::size_t>(offset_);
+    for (int i = 0; i < share; ++i) {
+      const std::uint32_t sample = order[first + static_cast<std::size_t>(i)];
+      std::memcpy(&batch[static_cast<std::size_t>(i) * train_.features],
+                  &train_.images[sample * train_.features], train_.features * sizeof(float));
+      labels[static_cast<std::size_t>(i)] = train_.labels[sample];
+    }
+
+    // Forward, then backward: each gradient enters the bucketer as soon as it
+    // exists, and full buckets are all-reduced while backward goes on.
+    const auto result =
+        model_->forward(batch.data(), labels.data(), static_cast<std::size_t>(share));
+    bucketer_->begin_step(share, global_batch_);
+    model_->backward([&](std::size_t t) { return bucketer_->gradient(t); },
+                     [&](std::size_t t) { bucketer_->ready(t); });
+    const double compute = seconds_since(step_start);
+
+    StepReport mine{result.loss_sum, static_cast<double>(result.correct), 0.0, compute};
+    const bool stop_here =
+        (options_.stop_requested != nullptr && options_.stop_requested->load()) ||
+        (options_.stop_after_steps && steps_this_attempt + 1 >= *options_.stop_after_steps);
+    mine.stop = stop_here ? 1.0 : 0.0;
+    auto gathered = comm_.all_gather_async(&mine, reports.data(), 4, DType::kF64);
+    bucketer_->finish();
+    gathered.wait();
+
+    double loss_sum = 0, correct = 0, slowest = 0, mean_compute = 0;
+    int slowest_rank = 0;
+    bool stop = false;
+    for (int r = 0; r < comm_.size(); ++r) {
+      const StepReport& rep = reports[static_cast<std::size_t>(r)];
+      loss_sum += rep.loss_sum;
+      correct += rep.correct;
+      stop = stop || rep.stop != 0;
+      mean_compute += rep.compute_seconds / comm_.size();
+      if (rep.compute_seconds > slowest) {
+        slowest = rep.compute_seconds;
+        slowest_rank = r;
+      }
+    }
+    const double loss = loss_sum / global_batch_;
+
+    // Every rank holds the same averaged gradient, so all take the same decision.
+    for (std::size_t t = 0; t < grads.size(); ++t)
+      grads[t] = bucketer_->gradient(t);
+    const double norm = global_norm(grads);
+    const auto& opt = workload_.optimizer;
+    if (!std::isfinite(norm) || !std::isfinite(loss)) {
+      if (workload_.non_finite == config::NonFinitePolicy::kError) {
+        throw Error("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") +
+                    " at step " + std::to_string(state_.step + 1) + " (loss " +
+                    std::to_string(loss) + ", gradient norm " + std::to_string(norm) +
+                    "); set workload.non_finite: skip to skip such steps");
+      }
+      ++state_.skipped_steps;
+      if (metrics_)
+        metrics_->skipped_step();
+      say("skipping step " + std::to_string(state_.step + 1) + ": non-finite loss or gradient");
+    } else {
+      const float clip = opt.clip_grad_norm > 0 && norm > opt.clip_grad_norm
+                             ? static_cast<float>(opt.clip_grad_norm / (norm + 1e-6))
+                             : 1.0f;
+      optimizer_->step(model_->parameters(), grads, clip);
+    }
+
+    ++state_.step;
+    ++steps_this_attempt;
+    state_.position += global_batch_;
+    const double step_seconds = seconds_since(step_start);
+    summary_.compute_seconds += compute;
+    summary_.exposed_communication_seconds += bucketer_->exposed_seconds();
+    summary_.communication_seconds += bucketer_->communication_seconds();
+    summary_.final_loss = loss;
+    if (loss_log_ != nullptr)
+      std::fprintf(loss_log_, "%lld,%.9g\n", static_cast<long long>(state_.step), loss);
+    if (metrics_) {
+      metrics_->step(step_seconds, static_cast<std::size_t>(global_batch_));
+      metrics_->loss(loss);
+      metrics_->communication(bucketer_->communication_seconds(), static_cast<double>(wire_bytes),
+                              bucketer_->exposed_seconds());
+      metrics_->straggler(slowest_rank, mean_compute > 0 ? slowest / mean_compute : 1.0);
+    }
+    if (steps_this_attempt == 10)
+      step_seconds_estimate_ = seconds_since(loop_start) / 10.0;
+
+    const bool epoch_done =
+        state_.position + global_batch_ > static_cast<std::int64_t>(train_.count);
+    if (epoch_done) {
+      ++state_.epoch;
+      state_.position = 0;
+      order = epoch_order(workload_.seed, static_cast<std::uint64_t>(state_.epoch), train_.count);
+    }
+    const bool last = state_.step == total_steps_;
+    if (state_.step % progress_every == 0 || epoch_done || last) {
+      const double elapsed = seconds_since(recent_start);
+      const double rate =
+          elapsed > 0 ? (state_.step - recent_start_step) * global_batch_ / elapsed : 0;
+      if (metrics_)
+        metrics_->samples_per_second(rate);
+      char line[256];
+      std::snprintf(
+          line, sizeof(line),
+          "epoch %lld/%d step %lld/%lld loss %.4f acc %.4f samples/s %.0f eta %s",
+          static_cast<long long>(
+              std::min<std::int64_t>(state_.epoch + (epoch_done ? 0 : 1), workload_.epochs)),
+          workload_.epochs, static_cast<long long>(state_.step),
+          static_cast<long long>(total_steps_), loss, correct / global_batch_, rate,
+          duration_text(rate > 0 ? (total_steps_ - state_.step) * global_batch_ / rate : 0)
+              .c_str());
+      say(line);
+      recent_start = Clock::now();
+      recent_start_step = static_cast<double>(state_.step);
+    }
+    if (epoch_done || last) {
+      summary_.test_accuracy = evaluate();
+      if (metrics_)
+        metrics_->test_accuracy(summary_.test_accuracy);
+      char line[128];
+      std::snprintf(line, sizeof(line), "epoch %lld test accuracy %.4f",
+                    static_cast<long long>(epoch_done ? state_.epoch : state_.epoch + 1),
+                    summary_.test_accuracy);
+      say(line);
+    }
+    if (stop && !last) {
+      maybe_checkpoint(store, true);
+      say("stopped at step " + std::to_string(state_.step) + " on request; checkpoint saved");
+      summary_.stopped = true;
+      break;
+    }
+    maybe_checkpoint(store, last || (job_.checkpoint.automatic && checkpoint_every_ == 0 &&
+                                     steps_this_attempt == 10));
+  }
+
+  summary_.steps = state_.step;
+  summary_.skipped_steps = state_.skipped_steps;
+  summary_.wall_seconds = seconds_since(wall_start);
+  const double loop_seconds = seconds_since(loop_start);
+  summary_.samples_per_second =
+      loop_seconds > 0 ? static_cast<double>(steps_this_attempt) * global_batch_ / loop_seconds : 0;
+  write_summary(summary_);
+  return summary_;
+}
+
+}  // namespace
+
+TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm,
+                   const WorkerOptions& options, std::ostream& log) {
+  if (!job.workload)
+    throw Error("job \"" + job.name + "\" has a command, not a built-in workload");
+  if (job.workload->type != config::WorkloadType::kMlp) {
+    throw Error("this build trains the mlp workload; synthetic workloads run under `dojo bench`");
+  }
+  if (job.workload->device != config::Device::kCpu) {
+    throw Error(
+        "workload.device gpu needs the CUDA training kernels, which this build does not have");
+  }
+  std::filesystem::create_directories(options.run_dir);
+  Run run(job, comm, options, log);
+  return run.run();
+}
+
+}  // namespace dojo::train
