@@ -1,17 +1,26 @@
 #pragma once
-// An HTTP endpoint that serves Prometheus metrics (prometheus-cpp's pull
-// exposer), bound to loopback unless configured otherwise.
+// An HTTP endpoint that serves Prometheus metrics from prometheus-cpp
+// registries, bound to loopback unless configured otherwise.
+//
+// Why not prometheus-cpp's own Exposer: it runs on civetweb, which Debian
+// builds with a fixed 100 KiB stack per worker thread, and glibc carves each
+// thread's static TLS out of that stack. In a training rank the TLS of
+// OpenBLAS (60 KiB), NCCL (12 KiB) and the CUDA runtime (4 KiB) leaves too
+// little, and the first scrape overflows the stack (a segfault seen in
+// tests). This server keeps prometheus-cpp's registries and text format and
+// runs its connections on threads with the default stack.
 
-#include <prometheus/registry.h>
+#include <prometheus/collectable.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/error.h"
-
-namespace prometheus {
-class Exposer;
-}
 
 namespace dojo::metrics {
 
@@ -24,13 +33,16 @@ class MetricsError : public Error {
 struct ExporterOptions {
   std::string bind = "127.0.0.1";  ///< IPv4 or IPv6 literal (IPv6 without brackets)
   int port = 0;                    ///< 0: the kernel picks a free port
+  int max_connections = 128;       ///< concurrent connections; more wait in the backlog
 };
 
-/// Serves /metrics for the registries added to it until destroyed.
+/// Serves GET /metrics (text format 0.0.4) for the collectables added to it
+/// until destroyed. HTTP/1.1 keep-alive and HTTP/1.0 are both served.
 class Exporter {
  public:
   /// Starts listening. Throws MetricsError naming the address on failure.
   explicit Exporter(const ExporterOptions& options);
+  /// Stops listening and closes every connection.
   ~Exporter();
   Exporter(const Exporter&) = delete;
   Exporter& operator=(const Exporter&) = delete;
@@ -40,14 +52,33 @@ class Exporter {
   /// "host:port" as a Prometheus scrape target writes it.
   std::string endpoint() const;
 
-  /// Serves `registry` from now on; the exporter keeps it alive.
-  void add(std::shared_ptr<prometheus::Registry> registry);
+  /// Serves `collectable` from now on; the exporter keeps it alive.
+  void add(std::shared_ptr<prometheus::Collectable> collectable);
+
+  /// The exposition as a scrape would see it.
+  std::string render() const;
 
  private:
+  void accept_loop();
+  void serve(int fd);
+
   std::string bind_;
   int port_ = 0;
-  std::vector<std::shared_ptr<prometheus::Registry>> registries_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  int max_connections_;
+  int listen_fd_ = -1;
+  int wake_fd_[2] = {-1, -1};  // a pipe that interrupts poll() on shutdown
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::vector<int> open_fds_;
+  std::condition_variable idle_;
+  int active_ = 0;  // connection threads alive (guarded by mutex_)
+  std::thread acceptor_;
+
+  int active_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return active_;
+  }
 };
 
 }  // namespace dojo::metrics

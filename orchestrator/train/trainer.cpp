@@ -521,6 +521,10 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
     throw Error(
         "workload.device gpu needs the CUDA training kernels, which this build does not have");
   }
+  if (job.resources.ranks && *job.resources.ranks != comm.size()) {
+    throw Error("the job asks for " + std::to_string(*job.resources.ranks) + " ranks but runs on " +
+                std::to_string(comm.size()) + " (set resources.ranks or mpirun -np to match)");
+  }
   std::filesystem::create_directories(options.run_dir);
   Run run(job, comm, options, log);
   return run.run();

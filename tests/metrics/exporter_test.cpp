@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -94,4 +96,42 @@ TEST_CASE("write_file_atomically replaces a file whole and leaves no temporary b
   CHECK(entries == 1);
   CHECK_THROWS_WITH_AS(dojo::write_file_atomically((dir.path() / "no/such/dir/x").string(), "x"),
                        doctest::Contains("cannot create a temporary file next to"), dojo::Error);
+}
+
+TEST_CASE("the exporter answers other paths and methods and keeps HTTP/1.1 connections alive") {
+  Exporter exporter(ExporterOptions{});
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildCounter()
+      .Name("dojo_test_total")
+      .Help("Test.")
+      .Register(*registry)
+      .Add({})
+      .Increment();
+  exporter.add(registry);
+  CHECK(http_get(exporter.port(), "/nope").find("404 Not Found") != std::string::npos);
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(exporter.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  const std::string two =
+      "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nPOST /metrics HTTP/1.1\r\nHost: x\r\nConnection: "
+      "close\r\n\r\n";
+  REQUIRE(send(fd, two.data(), two.size(), 0) == static_cast<ssize_t>(two.size()));
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, n);
+  close(fd);
+  CHECK(response.find("HTTP/1.1 200 OK") == 0);
+  CHECK(response.find("dojo_test_total 1") != std::string::npos);
+  CHECK(response.find("HTTP/1.1 405 Method Not Allowed") != std::string::npos);
+}
+
+TEST_CASE("an exporter can bind the IPv6 loopback") {
+  Exporter exporter(ExporterOptions{"::1", 0});
+  CHECK(exporter.endpoint() == "[::1]:" + std::to_string(exporter.port()));
 }

@@ -1,0 +1,133 @@
+// Batch shares, the epoch order and the Fashion-MNIST reader.
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/error.h"
+#include "orchestrator/train/data_parallel.h"
+#include "orchestrator/train/fashion_mnist.h"
+#include "tests/support.h"
+
+using namespace dojo::train;
+
+TEST_CASE("batch shares are whole samples that add up to the global batch") {
+  CHECK(split_batch(128, 2, {}) == std::vector<int>{64, 64});
+  CHECK(split_batch(128, 2, {3, 1}) == std::vector<int>{96, 32});
+  CHECK(split_batch(10, 3, {}) == std::vector<int>{4, 3, 3});  // remainder to the lower rank
+  CHECK(split_batch(100, 3, {1, 1, 2}) == std::vector<int>{25, 25, 50});
+  const auto odd = split_batch(1001, 4, {5, 3, 2, 7});
+  CHECK(std::accumulate(odd.begin(), odd.end(), 0) == 1001);
+}
+
+TEST_CASE("a batch that cannot give every rank a sample is an error that says why") {
+  CHECK_THROWS_WITH_AS(
+      split_batch(3, 4, {}),
+      "the global batch of 3 samples is smaller than the 4 ranks: every rank needs "
+      "at least one sample",
+      dojo::Error);
+  CHECK_THROWS_WITH_AS(
+      split_batch(4, 2, {100, 1}),
+      "rank 1 would get no sample of the global batch of 4 with shares weighted 1 of 101",
+      dojo::Error);
+  CHECK_THROWS_WITH_AS(split_batch(8, 3, {1, 1}), "resources.shares has 2 entries for 3 ranks",
+                       dojo::Error);
+  CHECK_NOTHROW(check_given_shares({96, 32}, 128));
+  CHECK_THROWS_WITH_AS(
+      check_given_shares({96, 30}, 128),
+      "the ranks' DOJO_BATCH_SHARE add up to 126 samples, not the global batch of 128",
+      dojo::Error);
+  CHECK_THROWS_WITH_AS(check_given_shares({0, 128}, 128),
+                       "DOJO_BATCH_SHARE of rank 0 is 0; every rank needs at least one sample",
+                       dojo::Error);
+}
+
+TEST_CASE("the epoch order is a permutation fixed by seed and epoch") {
+  const auto a = epoch_order(7, 0, 1000);
+  const auto b = epoch_order(7, 0, 1000);
+  const auto c = epoch_order(7, 1, 1000);
+  const auto d = epoch_order(8, 0, 1000);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(a != d);
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::uint32_t i = 0; i < 1000; ++i)
+    CHECK(sorted[i] == i);
+  // Written out by hand (Mersenne Twister + rejection), so these never change.
+  const auto small = epoch_order(1, 0, 5);
+  CHECK(small.size() == 5);
+  CHECK(epoch_order(1, 0, 5) == small);
+}
+
+namespace {
+
+// Writes a gzip'd IDX file: magic, dimensions, then `payload` bytes.
+void write_idx(const std::filesystem::path& path, std::uint32_t magic,
+               const std::vector<std::uint32_t>& dims, const std::vector<unsigned char>& payload,
+               std::size_t truncate_to = SIZE_MAX) {
+  std::vector<unsigned char> bytes;
+  auto put = [&](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes.push_back(static_cast<unsigned char>(v >> shift));
+  };
+  put(magic);
+  for (auto d : dims)
+    put(d);
+  bytes.insert(bytes.end(), payload.begin(), payload.end());
+  bytes.resize(std::min(bytes.size(), truncate_to));
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+
+void write_set(const std::filesystem::path& dir, std::uint32_t images, std::uint32_t labels,
+               unsigned char label_value = 3, std::uint32_t image_magic = 0x803,
+               std::size_t truncate_images = SIZE_MAX) {
+  write_idx(dir / "train-images-idx3-ubyte.gz", image_magic, {images, 28, 28},
+            std::vector<unsigned char>(images * 784, 128), truncate_images);
+  write_idx(dir / "train-labels-idx1-ubyte.gz", 0x801, {labels},
+            std::vector<unsigned char>(labels, label_value));
+}
+
+}  // namespace
+
+TEST_CASE("the Debian Fashion-MNIST files load with their published sizes") {
+  const Dataset train = load_fashion_mnist("/usr/share/datasets/fashion-mnist", "train");
+  CHECK(train.count == 60000);
+  CHECK(train.features == 784);
+  CHECK(train.images.size() == 60000u * 784);
+  CHECK(*std::max_element(train.labels.begin(), train.labels.end()) == 9);
+  const Dataset test = load_fashion_mnist("/usr/share/datasets/fashion-mnist", "t10k");
+  CHECK(test.count == 10000);
+}
+
+TEST_CASE("a missing, truncated or mislabelled dataset file is a clear error naming it") {
+  dojo::test::TempDir dir;
+  CHECK_THROWS_WITH_AS(load_fashion_mnist(dir.path(), "train"),
+                       doctest::Contains("train-images-idx3-ubyte.gz: no such file (is the Debian "
+                                         "package dataset-fashion-mnist installed"),
+                       dojo::Error);
+  write_set(dir.path(), 4, 4);
+  CHECK(load_fashion_mnist(dir.path(), "train").count == 4);
+
+  write_set(dir.path(), 4, 4, 3, 0x803, 16 + 784 * 2 + 10);
+  CHECK_THROWS_WITH_AS(
+      load_fashion_mnist(dir.path(), "train"),
+      doctest::Contains("train-images-idx3-ubyte.gz: truncated: the file ends inside the pixels"),
+      dojo::Error);
+  write_set(dir.path(), 4, 4, 12);
+  CHECK_THROWS_WITH_AS(
+      load_fashion_mnist(dir.path(), "train"),
+      doctest::Contains("train-labels-idx1-ubyte.gz: label 12 of image 0 is not a class 0-9"),
+      dojo::Error);
+  write_set(dir.path(), 4, 5);
+  CHECK_THROWS_WITH_AS(load_fashion_mnist(dir.path(), "train"),
+                       doctest::Contains("train-labels-idx1-ubyte.gz: 5 labels for 4 images"),
+                       dojo::Error);
+  write_set(dir.path(), 4, 4, 3, 0x801);
+  CHECK_THROWS_WITH_AS(load_fashion_mnist(dir.path(), "train"),
+                       doctest::Contains("not an IDX image file (magic 2049, expected 2051)"),
+                       dojo::Error);
+}
