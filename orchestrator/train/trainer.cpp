@@ -129,6 +129,7 @@ class Run {
   std::int64_t checkpoint_every_ = 0;  // steps; 0 until decided
   std::int64_t last_checkpoint_step_ = 0;
   double step_seconds_estimate_ = 0;
+  double step_seconds_total_ = 0;  // training steps only: no evaluation, no checkpoints
   TrainSummary summary_;
 };
 
@@ -434,6 +435,7 @@ TrainSummary Run::run() {
     ++steps_this_attempt;
     state_.position += global_batch_;
     const double step_seconds = seconds_since(step_start);
+    step_seconds_total_ += step_seconds;
     summary_.compute_seconds += compute;
     summary_.exposed_communication_seconds += bucketer_->exposed_seconds();
     summary_.communication_seconds += bucketer_->communication_seconds();
@@ -501,9 +503,9 @@ TrainSummary Run::run() {
   summary_.steps = state_.step;
   summary_.skipped_steps = state_.skipped_steps;
   summary_.wall_seconds = seconds_since(wall_start);
-  const double loop_seconds = seconds_since(loop_start);
-  summary_.samples_per_second =
-      loop_seconds > 0 ? static_cast<double>(steps_this_attempt) * global_batch_ / loop_seconds : 0;
+  summary_.samples_per_second = step_seconds_total_ > 0 ? static_cast<double>(steps_this_attempt) *
+                                                              global_batch_ / step_seconds_total_
+                                                        : 0;
   write_summary(summary_);
   return summary_;
 }

@@ -10,7 +10,8 @@ namespace dojo::collectives::mpi {
 
 /// Initialises MPI with MPI_THREAD_MULTIPLE (the MPI backend calls MPI from
 /// its progress and watchdog threads) unless it already is, and finalises it
-/// on destruction when it initialised it. Throws CollectiveError when the
+/// on destruction when it initialised it. Sets Open MPI's
+/// mpi_yield_when_idle unless the environment sets it. Throws CollectiveError when the
 /// library cannot give MPI_THREAD_MULTIPLE.
 class MpiSession {
  public:
