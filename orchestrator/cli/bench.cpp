@@ -6,6 +6,7 @@
 #include "collectives/bench/allreduce_bench.h"
 #include "common/error.h"
 #include "orchestrator/cli/command.h"
+#include "orchestrator/train/node_bench.h"
 
 namespace dojo::cli {
 namespace {
@@ -93,11 +94,41 @@ AllReduceBenchOptions parse(std::span<const std::string> args) {
 
 }  // namespace
 
+int run_node_bench(std::span<const std::string> args, Streams& io) {
+  train::NodeBenchOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (i + 1 >= args.size())
+      throw UsageError("unknown flag or missing value: \"" + flag + "\"");
+    const std::string& value = args[++i];
+    if (flag == "--out") {
+      o.out = value;
+    } else if (flag == "--gemm-size") {
+      o.gemm_size = static_cast<int>(number_arg(flag, value));
+    } else if (flag == "--seconds") {
+      o.seconds = real_arg(flag, value);
+    } else if (flag == "--threads") {
+      o.threads = static_cast<int>(number_arg(flag, value));
+    } else if (flag == "--reference-tflops") {
+      o.reference_tflops = real_arg(flag, value);
+    } else if (flag == "--accelerator") {
+      o.accelerator = value;
+    } else {
+      throw UsageError("unknown flag \"" + flag + "\"");
+    }
+  }
+  train::run_node_bench(o, io.out);
+  return kExitOk;
+}
+
 int run_bench(std::span<const std::string> args, Streams& io) {
   if (args.empty())
-    throw UsageError("which benchmark? (allreduce)");
-  if (args[0] != "allreduce")
-    throw UsageError("unknown benchmark \"" + args[0] + "\" (allreduce)");
+    throw UsageError("which benchmark? (allreduce, node)");
+  if (args[0] == "node")
+    return run_node_bench(args.subspan(1), io);
+  if (args[0] != "allreduce") {
+    throw UsageError("unknown benchmark \"" + args[0] + "\" (allreduce, node)");
+  }
   const AllReduceBenchOptions options = parse(args.subspan(1));
   collectives::bench::validate(options);
   collectives::mpi::MpiSession session(nullptr, nullptr);

@@ -12,13 +12,15 @@ int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
   static const std::array<Command, 4> kCommands = {{
-      {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun)",
+      {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
        "                     [--backend mpi|nccl|auto] [--fused N | --model "
        "resnet50|bert-large|gpt-1.3b]\n"
        "                     [--bucket-mib MIB] [--csv]\n"
-       "                     [--timeout-s SECONDS]   (run under mpirun; sizes take K, M, G)",
+       "                     [--timeout-s SECONDS]   (run under mpirun; sizes take K, M, G)\n"
+       "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
+       "                     [--reference-tflops T] [--accelerator NAME]",
        run_bench},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},

@@ -22,7 +22,9 @@ std::string fixed(double value, int digits) {
 std::string summarize(const AcceleratorCatalog& c) {
   std::string text = std::to_string(c.accelerators.size()) + " accelerators:";
   for (const Accelerator& a : c.accelerators) {
-    text += " " + a.name + "=" + (a.h100e_measured ? "measured" : fixed(a.h100e_by_tflops(), 3));
+    text += " " + a.name + "=" +
+            (a.h100e_measured ? "measured:" + fixed(a.measured_h100e.value_or(0), 6)
+                              : fixed(a.h100e_by_tflops(), 3));
   }
   return text + " H100e";
 }

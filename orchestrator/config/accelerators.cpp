@@ -38,6 +38,58 @@ const char* to_string(AcceleratorKind kind) {
 namespace detail {
 namespace {
 
+// The results file `dojo bench node` writes (JSON, read as YAML), as strictly
+// as any config: its errors point at its own lines.
+std::optional<double> read_node_bench_results(const std::filesystem::path& path,
+                                              Diagnostics& diagnostics) {
+  const NodePtr root = parse_yaml_file(path, diagnostics);
+  if (!root)
+    return std::nullopt;
+  const std::size_t errors_before = diagnostics.size();
+  MapReader r(root.get(), "", diagnostics);
+  std::string kind;
+  if (r.required("kind", kind)) {
+    r.check(kind == "dojo-node-bench", "kind",
+            "expected \"dojo-node-bench\", got \"" + kind + "\"");
+  }
+  int version = 0;
+  if (r.required("version", version))
+    r.check(version == 1, "version", "unsupported results version");
+  std::string text;
+  r.optional("host", text);
+  r.optional("accelerator", text);
+  r.optional("device", text);
+  Date date;
+  r.optional("date", date);
+  MapReader gemm = r.child("gemm");
+  gemm.optional("dtype", text);
+  int size = 0;
+  gemm.optional("size", size);
+  gemm.optional("threads", size);
+  double tflops = 0;
+  if (gemm.optional("tflops", tflops))
+    gemm.check(tflops > 0, "tflops", "must be greater than 0");
+  gemm.finish();
+  MapReader step = r.child("train_step");
+  step.optional("model", text);
+  step.optional("batch", size);
+  double seconds = 0;
+  step.optional("seconds", seconds);
+  step.optional("samples_per_second", seconds);
+  step.finish();
+  double reference = 0;
+  if (r.optional("reference_tflops", reference)) {
+    r.check(reference > 0, "reference_tflops", "must be greater than 0");
+  }
+  double h100e = 0;
+  if (r.required("h100e", h100e))
+    r.check(h100e > 0, "h100e", "must be greater than 0");
+  r.finish();
+  if (diagnostics.size() != errors_before)
+    return std::nullopt;
+  return h100e;
+}
+
 void parse_accelerator(const MapEntry& entry, const std::filesystem::path& file,
                        Diagnostics& diagnostics, Accelerator& a) {
   a.name = entry.key->scalar;
@@ -82,6 +134,9 @@ void parse_accelerator(const MapEntry& entry, const std::filesystem::path& file,
     } else {
       a.measured_results =
           resolve_reference(*results, r.path_of("measured_results"), file, diagnostics);
+      if (!a.measured_results.empty()) {
+        a.measured_h100e = read_node_bench_results(a.measured_results, diagnostics);
+      }
     }
   } else if (a.h100e_measured) {
     r.require("measured_results");

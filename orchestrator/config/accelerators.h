@@ -23,6 +23,7 @@ struct Accelerator {
   std::optional<double> h100e_declared;    ///< `h100e: <number>`
   bool h100e_measured = false;             ///< `h100e: measured`
   std::filesystem::path measured_results;  ///< node-benchmark results file (absolute)
+  std::optional<double> measured_h100e;    ///< the factor that results file reports
 
   /// H100e factor on the bf16-TFLOPS basis: the declared factor, else
   /// bf16_tflops / kH100Bf16Tflops.

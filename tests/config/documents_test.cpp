@@ -196,7 +196,8 @@ TEST_CASE("loading one kind refuses a document of another kind") {
 
 TEST_CASE("a measured accelerator needs a results file that exists") {
   TempDir dir;
-  dir.write("bench/node-x.json", "{}");
+  dir.write("bench/node-x.json",
+            "{\"kind\": \"dojo-node-bench\", \"version\": 1, \"h100e\": 0.1}\n");
   const auto ok = dir.write("ok.yaml", R"(accelerators:
   x: {kind: gpu, bf16_tflops: 100, memory_gib: 8, power_w: 100, h100e: measured, measured_results: bench/node-x.json}
 )");
@@ -265,4 +266,40 @@ TEST_CASE("dates are calendar dates in YYYY-MM-DD") {
   CHECK(Date::parse("2024-03-31")->days() - Date::parse("2023-12-31")->days() == 91);
   CHECK(Date::from_days(Date::parse("2024-12-31")->days()).str() == "2024-12-31");
   CHECK(*Date::parse("2024-01-02") > *Date::parse("2023-12-31"));
+}
+
+TEST_CASE("a measured accelerator reads its factor from the node-benchmark results") {
+  TempDir dir;
+  dir.write("node.json", R"({
+  "kind": "dojo-node-bench",
+  "version": 1,
+  "host": "n1",
+  "accelerator": "x",
+  "device": "cpu",
+  "date": "2026-11-29",
+  "gemm": {"dtype": "f32", "size": 2048, "threads": 1, "tflops": 0.12},
+  "train_step": {"model": "mlp-256-128-100", "batch": 256, "seconds": 0.0035, "samples_per_second": 72000},
+  "reference_tflops": 989.4,
+  "h100e": 0.000121
+}
+)");
+  const auto catalog = dir.write("catalog.yaml", R"(accelerators:
+  x: {kind: cpu, bf16_tflops: 1, memory_gib: 8, power_w: 100, h100e: measured, measured_results: node.json}
+)");
+  const AcceleratorCatalog c = load_accelerators(catalog);
+  REQUIRE(c.find("x")->measured_h100e.has_value());
+  CHECK(*c.find("x")->measured_h100e == doctest::Approx(0.000121));
+
+  const auto bad = dir.write(
+      "node.json", "{\"kind\": \"dojo-node-bench\", \"version\": 1, \"h100e\": 0, \"gpu\": 1}\n");
+  try {
+    load_accelerators(catalog);
+    FAIL("loaded");
+  } catch (const ConfigError& e) {
+    const auto m = messages(e);
+    REQUIRE(m.size() == 2);
+    CHECK(m[0] == bad.string() + ":1:52: error: h100e: must be greater than 0");
+    CHECK(m[1].find(bad.string() + ":1:55: error: unknown key \"gpu\" in document (known keys:") ==
+          0);
+  }
 }
