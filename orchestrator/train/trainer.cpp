@@ -265,19 +265,25 @@ double Run::evaluate() {
 }
 
 void Run::write_summary(const TrainSummary& s) {
-  if (!leader_)
-    return;
+  if (!leader_) return;
+  // JSON has no NaN or infinity: a non-finite figure (a skipped step's loss) is null.
+  auto number = [](double value) {
+    if (!std::isfinite(value)) return std::string("null");
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.10g", value);
+    return std::string(text);
+  };
   std::ostringstream json;
-  json.precision(10);
   json << "{\n  \"job\": \"" << job_.name << "\",\n  \"ranks\": " << comm_.size()
        << ",\n  \"global_batch\": " << global_batch_ << ",\n  \"steps\": " << s.steps
        << ",\n  \"resumed_from_step\": " << s.resumed_from_step
-       << ",\n  \"test_accuracy\": " << s.test_accuracy << ",\n  \"final_loss\": " << s.final_loss
-       << ",\n  \"samples_per_second\": " << s.samples_per_second
-       << ",\n  \"compute_seconds\": " << s.compute_seconds
-       << ",\n  \"exposed_communication_seconds\": " << s.exposed_communication_seconds
-       << ",\n  \"communication_seconds\": " << s.communication_seconds
-       << ",\n  \"wall_seconds\": " << s.wall_seconds
+       << ",\n  \"test_accuracy\": " << number(s.test_accuracy)
+       << ",\n  \"final_loss\": " << number(s.final_loss)
+       << ",\n  \"samples_per_second\": " << number(s.samples_per_second)
+       << ",\n  \"compute_seconds\": " << number(s.compute_seconds)
+       << ",\n  \"exposed_communication_seconds\": " << number(s.exposed_communication_seconds)
+       << ",\n  \"communication_seconds\": " << number(s.communication_seconds)
+       << ",\n  \"wall_seconds\": " << number(s.wall_seconds)
        << ",\n  \"skipped_steps\": " << s.skipped_steps << ",\n  \"checkpoints\": " << s.checkpoints
        << ",\n  \"stopped\": " << (s.stopped ? "true" : "false") << "\n}\n";
   write_file_atomically((options_.run_dir / "summary.json").string(), json.str());
@@ -415,10 +421,13 @@ TrainSummary Run::run() {
     const auto& opt = workload_.optimizer;
     if (!std::isfinite(norm) || !std::isfinite(loss)) {
       if (workload_.non_finite == config::NonFinitePolicy::kError) {
-        throw Error("non-finite " + std::string(std::isfinite(loss) ? "gradient" : "loss") +
-                    " at step " + std::to_string(state_.step + 1) + " (loss " +
-                    std::to_string(loss) + ", gradient norm " + std::to_string(norm) +
-                    "); set workload.non_finite: skip to skip such steps");
+        char text[256];
+        std::snprintf(text, sizeof(text),
+                      "non-finite %s at step %lld (loss %g, gradient norm %g); set "
+                      "workload.non_finite: skip to skip such steps",
+                      std::isfinite(loss) ? "gradient" : "loss",
+                      static_cast<long long>(state_.step + 1), loss, norm);
+        throw Error(text);
       }
       ++state_.skipped_steps;
       if (metrics_)

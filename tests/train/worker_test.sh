@@ -102,6 +102,20 @@ case "$case_name" in
     grep -q "runs a command, not a built-in workload" "$work/out" || fail "command job message"
     echo "bad inputs give clear errors"
     ;;
+  non-finite)
+    # A non-finite gradient stops the job with a clear error, or is skipped and counted.
+    blowup=(--set workload.optimizer.learning_rate=1e30 --set workload.optimizer.warmup_steps=0)
+    run 2 "$work/e" "${short[@]}" "${blowup[@]}"
+    [ "$rc" -eq 1 ] || { cat "$work/out"; fail "non-finite under error policy should exit 1, got $rc"; }
+    grep -Eq "rank 0 on .*: non-finite (gradient|loss) at step [0-9]+ \(loss .*\); set workload.non_finite: skip" "$work/out" ||
+      { cat "$work/out"; fail "non-finite message"; }
+    run 2 "$work/s" "${short[@]}" "${blowup[@]}" --set workload.non_finite=skip
+    [ "$rc" -eq 0 ] || { cat "$work/out"; fail "skip policy should finish, got $rc"; }
+    grep -q "skipping step" "$work/out" || fail "no skip message"
+    python3 -c "import json,sys; s=json.load(open('$work/s/summary.json')); sys.exit(0 if s['skipped_steps'] > 0 else 1)" ||
+      fail "summary.json does not count skipped steps"
+    echo "non-finite steps: error policy stops with a message; skip policy skips and counts"
+    ;;
   metrics)
     # Scrape rank 0's exporter during training and lint it with promtool.
     "${mpi[@]}" -np 2 "$dojo" worker "$job" --set resources.ranks=2 --set workload.epochs=30 \
