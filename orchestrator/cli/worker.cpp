@@ -92,10 +92,12 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
     if (summary.stopped)
       return train::kExitStopped;
     if (bootstrap.rank() == 0) {
-      io.out << "done: " << summary.steps << " steps, test accuracy " << summary.test_accuracy
-             << ", " << static_cast<long long>(summary.samples_per_second)
-             << " samples/s, summary in " << (options.run_dir / "summary.json").string()
-             << std::endl;
+      io.out << "done: " << summary.steps << " steps, "
+             << (job.workload->type == config::WorkloadType::kMlp
+                     ? "test accuracy " + std::to_string(summary.test_accuracy).substr(0, 6) + ", "
+                     : std::string())
+             << static_cast<long long>(summary.samples_per_second) << " samples/s, summary in "
+             << (options.run_dir / "summary.json").string() << std::endl;
     }
     return kExitOk;
   } catch (const Error& e) {

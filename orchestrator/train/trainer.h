@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "collectives/communicator.h"
 #include "orchestrator/config/job.h"
@@ -40,6 +42,16 @@ struct TrainSummary {
   std::int64_t skipped_steps = 0;
   int checkpoints = 0;
 };
+
+/// Samples per global batch of every rank: explicit `resources.shares`, else
+/// the launcher's DOJO_BATCH_SHARE (options.batch_share, all-gathered), else
+/// even. Collective. Throws dojo::Error when they cannot add up.
+std::vector<int> batch_shares(const config::JobConfig& job, collectives::Communicator& comm,
+                              const WorkerOptions& options, int global_batch);
+
+/// Writes summary.json atomically (non-finite figures as null).
+void write_summary(const std::filesystem::path& path, const std::string& job, int ranks,
+                   int global_batch, const TrainSummary& summary);
 
 /// Trains `job` on this rank of `comm`. Rank 0 prints progress to `log`,
 /// serves metrics, writes checkpoints and `summary.json` in the run

@@ -116,6 +116,26 @@ case "$case_name" in
       fail "summary.json does not count skipped steps"
     echo "non-finite steps: error policy stops with a message; skip policy skips and counts"
     ;;
+  synthetic)
+    # ResNet-50-shaped gradients with real GEMM compute; stops on request without state.
+    syn=("$root/configs/jobs/synthetic-resnet50.yaml" --set cluster="$root/configs/cluster/local.yaml"
+         --set resources.h100e=0.01 --set workload.device=cpu --set collectives.backend=mpi
+         --set collectives.compression=none --set workload.global_batch=4 --set workload.gflop_per_sample=0.5
+         --set metrics.enabled=false)
+    "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set workload.max_steps=10 --run-dir "$work/syn" >"$work/out" 2>&1
+    [ $? -eq 0 ] || { cat "$work/out"; fail "synthetic run failed"; }
+    grep -q "synthetic resnet50 (161 tensors, 25.6 M parameters, 0.5 GFLOP a sample)" "$work/out" || { cat "$work/out"; fail "synthetic banner"; }
+    python3 -c "import json,sys; s=json.load(open('$work/syn/summary.json')); sys.exit(0 if s['steps'] == 10 and s['samples_per_second'] > 0 else 1)" ||
+      fail "synthetic summary"
+    "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set workload.max_steps=50 --stop-after-steps 3 --run-dir "$work/syn2" >"$work/out" 2>&1
+    [ $? -eq 3 ] || { cat "$work/out"; fail "a stopped synthetic run exits 3"; }
+    grep -q "stopped at step 3 on request (synthetic: nothing to checkpoint)" "$work/out" || fail "synthetic stop message"
+    "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set collectives.backend=nccl --run-dir "$work/syn3" >"$work/out" 2>&1
+    [ $? -eq 1 ] || fail "nccl without a GPU should fail"
+    grep -Eq "the nccl backend needs a CUDA device and none is visible|unknown collectives backend \"nccl\"" "$work/out" ||
+      { cat "$work/out"; fail "nccl message"; }
+    echo "synthetic workload runs, stops on request, and refuses nccl without a GPU"
+    ;;
   metrics)
     # Scrape rank 0's exporter during training and lint it with promtool.
     "${mpi[@]}" -np 2 "$dojo" worker "$job" --set resources.ranks=2 --set workload.epochs=30 \

@@ -69,7 +69,9 @@ NcclCommunicator::NcclCommunicator(Bootstrap& bootstrap, const CommunicatorOptio
     : Communicator("nccl", bootstrap, options) {
   const int devices = visible_devices();
   if (devices == 0)
-    throw CollectiveError(context("init", 0), "no CUDA device is visible");
+    throw CollectiveError(context("init", 0),
+                          "the nccl backend needs a CUDA device and none is visible (use "
+                          "collectives.backend: mpi, or auto to choose)");
   device_ = options.device >= 0 ? options.device : bootstrap.local_rank() % devices;
   check_cuda(cudaSetDevice(device_), "cudaSetDevice");
   check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");

@@ -1,0 +1,29 @@
+#pragma once
+// The synthetic workload: a named model's gradient tensors and real GEMM
+// compute of a set FLOP count per sample, for communication and scaling
+// benchmarks without a dataset.
+
+#include <iosfwd>
+#include <string_view>
+
+#include "collectives/communicator.h"
+#include "orchestrator/config/job.h"
+#include "orchestrator/train/trainer.h"
+
+namespace dojo::train {
+
+/// Forward + backward FLOPs of one sample of `model` (about 3 x the forward
+/// pass): resnet50 at 224 x 224 (3 x 8.2 GFLOP), bert-large at 512 tokens
+/// and gpt-1.3b at 2,048 tokens (6 x parameters x tokens).
+double model_gflop_per_sample(std::string_view model);
+
+/// Runs the synthetic workload of `job`: each step computes
+/// gflop_per_sample x this rank's share as OpenBLAS sgemms, a third as the
+/// forward pass and the rest as backward, during which the model's gradients
+/// are written and enter the bucketer last tensor first. Steps: max_steps,
+/// else 100 per epoch. There is no model state, so no checkpoint: a stop
+/// request ends the run (exit 3) at the end of the step.
+TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicator& comm,
+                           const WorkerOptions& options, std::ostream& log);
+
+}  // namespace dojo::train
