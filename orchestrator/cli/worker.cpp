@@ -101,9 +101,11 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
     }
     return kExitOk;
   } catch (const Error& e) {
-    // Name the rank: under mpirun every rank's stderr is interleaved.
-    io.err << "dojo worker: rank " << bootstrap.rank() << " on " << this_host() << ": " << e.what()
-           << std::endl;
+    // Name the rank, and write the line whole: under mpirun the ranks' stderr
+    // streams are merged, and a line written in pieces comes out interleaved.
+    io.err << ("dojo worker: rank " + std::to_string(bootstrap.rank()) + " on " + this_host() +
+               ": " + e.what() + "\n")
+           << std::flush;
     return kExitFailure;
   }
 }
