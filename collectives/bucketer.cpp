@@ -17,16 +17,6 @@ std::size_t align_up(std::size_t value, std::size_t alignment) {
 
 }  // namespace
 
-void encode_bf16(const float* in, std::uint16_t* out, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i)
-    out[i] = f32_to_bf16(in[i]);
-}
-
-void decode_bf16(const std::uint16_t* in, float* out, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i)
-    out[i] = bf16_to_f32(in[i]);
-}
-
 BucketPlan BucketPlan::make(const std::vector<std::size_t>& counts, std::size_t bucket_bytes,
                             std::size_t element_bytes) {
   if (bucket_bytes == 0)
@@ -62,21 +52,18 @@ BucketPlan BucketPlan::make(const std::vector<std::size_t>& counts, std::size_t 
 Bucketer::Bucketer(Communicator& comm, std::vector<std::size_t> tensor_counts,
                    BucketerOptions options)
     : comm_(comm), options_(options), counts_(std::move(tensor_counts)) {
-  if (comm.memory() != MemoryKind::kHost) {
-    throw Error("the bucketer fuses host-memory gradients; the " + comm.backend() +
-                " backend works on device memory");
-  }
   // With compression the buckets are sized by what travels: bf16.
   const std::size_t wire_element = options_.bf16_compression ? 2 : 4;
   plan_ = BucketPlan::make(counts_, options_.bucket_bytes, wire_element);
   fusion_ = comm_.allocate(std::max<std::size_t>(plan_.total, 1) * wire_element);
   if (options_.bf16_compression) {
-    host_f32_.assign(plan_.total, 0.0f);
-    f32_ = host_f32_.data();
+    f32_storage_ = comm_.allocate(std::max<std::size_t>(plan_.total, 1) * sizeof(float));
+    f32_ = static_cast<float*>(f32_storage_->data());
+    comm_.zero(f32_, plan_.total * sizeof(float));
   } else {
     f32_ = static_cast<float*>(fusion_->data());
   }
-  std::memset(fusion_->data(), 0, plan_.total * wire_element);  // padding stays zero
+  comm_.zero(fusion_->data(), plan_.total * wire_element);  // padding stays zero
   is_ready_.assign(counts_.size(), false);
   missing_.assign(plan_.buckets.size(), 0);
 }
@@ -117,8 +104,10 @@ std::span<float> Bucketer::gradient(std::size_t i) {
 }
 
 void Bucketer::ready(std::size_t i, const float* values) {
-  std::span<float> slot = gradient(i);
-  std::memcpy(slot.data(), values, slot.size_bytes());
+  const std::span<float> slot = gradient(i);
+  // CommBuffer::write copies to device memory too.
+  CommBuffer& storage = options_.bf16_compression ? *f32_storage_ : *fusion_;
+  storage.write(plan_.tensor_offset[i] * sizeof(float), values, slot.size_bytes());
   ready(i);
 }
 
@@ -129,13 +118,10 @@ void Bucketer::ready(std::size_t i) {
   if (is_ready_[i])
     throw Error("bucketer: tensor " + std::to_string(i) + " marked ready twice");
   is_ready_[i] = true;
-  if (scale_ != 1.0f) {
-    for (float& v : slot)
-      v *= scale_;
-  }
+  if (scale_ != 1.0f) comm_.scale(slot.data(), slot.size(), scale_);
   if (options_.bf16_compression) {
     auto* wire = static_cast<std::uint16_t*>(fusion_->data());
-    encode_bf16(slot.data(), wire + plan_.tensor_offset[i], slot.size());
+    comm_.encode_bf16(slot.data(), wire + plan_.tensor_offset[i], slot.size());
   }
   --missing_[plan_.tensor_bucket[i]];
   launch_ready_buckets();
@@ -177,9 +163,10 @@ void Bucketer::finish() {
     if (options_.bf16_compression) {
       const BucketPlan::Bucket& bucket = plan_.buckets[b];
       const auto* wire = static_cast<const std::uint16_t*>(fusion_->data());
-      decode_bf16(wire + bucket.offset, f32_ + bucket.offset, bucket.count);
+      comm_.decode_bf16(wire + bucket.offset, f32_ + bucket.offset, bucket.count);
     }
   }
+  comm_.synchronize();  // device memory: results are in place before anyone reads them
   if (!works_.empty()) {
     communication_seconds_ = std::chrono::duration<double>(works_.back().state()->finished_at() -
                                                            works_.front().state()->started())

@@ -41,7 +41,8 @@ struct BucketerOptions {
   bool bf16_compression = false;
 };
 
-/// Fuses f32 gradients (host memory) into buckets and all-reduces them to the
+/// Fuses f32 gradients (in the communicator's memory: host for mpi, device
+/// for nccl) into buckets and all-reduces them to the
 /// weighted mean sum_r(w_r * g_r) / sum_r(w_r), where g_r is rank r's mean
 /// gradient over its w_r samples. Every rank must register the same tensors
 /// and mark them ready in any order; buckets launch in plan order everywhere.
@@ -59,7 +60,8 @@ class Bucketer {
   /// 0 asks the ranks for it (one small all-reduce).
   void begin_step(double weight, double total_weight = 0);
 
-  /// Where tensor `i`'s gradient goes: backward writes it here, then calls ready(i).
+  /// Where tensor `i`'s gradient goes (in the communicator's memory):
+  /// backward writes it here, then calls ready(i).
   std::span<float> gradient(std::size_t i);
 
   /// Tensor `i`'s gradient is complete: it is weighted, and its bucket is
@@ -89,8 +91,8 @@ class Bucketer {
   BucketPlan plan_;
   std::vector<std::size_t> counts_;
   std::unique_ptr<CommBuffer> fusion_;  // f32, or bf16 with compression
-  std::vector<float> host_f32_;         // with compression: where gradients are written
-  float* f32_ = nullptr;                // gradient storage (window or host_f32_)
+  std::unique_ptr<CommBuffer> f32_storage_;  // with compression: where gradients are written
+  float* f32_ = nullptr;                     // gradient storage
   std::vector<std::size_t> missing_;    // per bucket: tensors not yet ready
   std::vector<bool> is_ready_;
   std::vector<Work> works_;
@@ -101,8 +103,5 @@ class Bucketer {
   double communication_seconds_ = 0;
 };
 
-/// f32 -> bf16 (round to nearest even) and back, for `count` elements.
-void encode_bf16(const float* in, std::uint16_t* out, std::size_t count);
-void decode_bf16(const std::uint16_t* in, float* out, std::size_t count);
 
 }  // namespace dojo::collectives

@@ -114,6 +114,17 @@ class Communicator {
   /// it in the same order with the same size.
   virtual std::unique_ptr<CommBuffer> allocate(std::size_t bytes) = 0;
 
+  // Element-wise helpers on memory of this communicator's kind, ordered with
+  // its collectives: host loops for mpi, CUDA kernels on the communicator's
+  // stream for nccl. The bucketer uses them, so it works on either memory.
+  virtual void scale(float* data, std::size_t count, float factor);
+  virtual void encode_bf16(const float* in, std::uint16_t* out, std::size_t count);
+  virtual void decode_bf16(const std::uint16_t* in, float* out, std::size_t count);
+  virtual void zero(void* data, std::size_t bytes);
+  /// Waits until everything issued so far has taken effect in memory (a
+  /// stream synchronisation for nccl; nothing for host memory).
+  virtual void synchronize() {}
+
   /// Tears the backend down so that no rank hangs; `reason` is printed. For
   /// MPI this ends the whole job (MPI_Abort).
   virtual void abort(const std::string& reason) = 0;

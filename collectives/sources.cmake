@@ -23,5 +23,6 @@ set(DOJO_COLLECTIVES_MPI_SOURCES
 )
 set(DOJO_COLLECTIVES_NCCL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/cuda_check.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/kernels.cu
   ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/nccl_communicator.cpp
 )

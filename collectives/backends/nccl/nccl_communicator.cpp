@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/backends/nccl/kernels.h"
 #include "common/error.h"
 
 namespace dojo::collectives::nccl {
@@ -261,6 +262,33 @@ std::unique_ptr<CommBuffer> NcclCommunicator::allocate(std::size_t bytes) {
   void* data = nullptr;
   check_cuda(cudaMalloc(&data, std::max<std::size_t>(bytes, 1)), "cudaMalloc");
   return std::make_unique<DeviceBuffer>(data, bytes);
+}
+
+void NcclCommunicator::scale(float* data, std::size_t count, float factor) {
+  launch_scale(data, count, factor, stream_);
+  check_cuda(cudaGetLastError(), "scale kernel");
+}
+
+void NcclCommunicator::encode_bf16(const float* in, std::uint16_t* out, std::size_t count) {
+  launch_encode_bf16(in, out, count, stream_);
+  check_cuda(cudaGetLastError(), "bf16 encode kernel");
+}
+
+void NcclCommunicator::decode_bf16(const std::uint16_t* in, float* out, std::size_t count) {
+  launch_decode_bf16(in, out, count, stream_);
+  check_cuda(cudaGetLastError(), "bf16 decode kernel");
+}
+
+void NcclCommunicator::zero(void* data, std::size_t bytes) {
+  check_cuda(cudaMemsetAsync(data, 0, bytes, stream_), "cudaMemsetAsync");
+}
+
+void NcclCommunicator::synchronize() {
+  check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+}
+
+void NcclCommunicator::wait_event(cudaEvent_t event) {
+  check_cuda(cudaStreamWaitEvent(stream_, event, 0), "cudaStreamWaitEvent");
 }
 
 void register_nccl_backend() {

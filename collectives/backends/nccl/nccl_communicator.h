@@ -27,8 +27,18 @@ class NcclCommunicator : public Communicator {
   std::unique_ptr<CommBuffer> allocate(std::size_t bytes) override;
   void abort(const std::string& reason) override;
 
+  void scale(float* data, std::size_t count, float factor) override;
+  void encode_bf16(const float* in, std::uint16_t* out, std::size_t count) override;
+  void decode_bf16(const std::uint16_t* in, float* out, std::size_t count) override;
+  void zero(void* data, std::size_t bytes) override;
+  void synchronize() override;
+
   int device() const { return device_; }
+  /// The stream of every operation of this communicator.
   cudaStream_t stream() const { return stream_; }
+  /// Makes this communicator's later work wait for `event` (recorded on
+  /// another stream, e.g. after backward produced a gradient).
+  void wait_event(cudaEvent_t event);
 
  protected:
   void start_all_reduce(std::shared_ptr<WorkState> work, const void* send, void* recv,
