@@ -45,6 +45,9 @@ if(NOT _dojo_cuda_mode STREQUAL "OFF")
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
       set(CMAKE_CUDA_ARCHITECTURES 80 90)
     endif()
+    # .cu files hold kernels and their launch wrappers only, in C++17 (CMake
+    # 3.25 knows no C++20 flag for nvcc 13); host code that drives them is
+    # C++20 compiled by the C++ compiler.
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)

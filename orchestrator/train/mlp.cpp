@@ -5,46 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <random>
 
 #include "common/error.h"
 
 namespace dojo::train {
-namespace {
 
-// A standard normal draw from two 53-bit uniforms (Box-Muller), written out so
-// that initial weights do not depend on the standard library's distributions.
-double normal(std::mt19937_64& rng) {
-  constexpr double kScale = 1.0 / 9007199254740992.0;  // 2^-53
-  const double u1 = (static_cast<double>(rng() >> 11) + 1.0) * kScale;
-  const double u2 = static_cast<double>(rng() >> 11) * kScale;
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
 
-}  // namespace
-
-Mlp::Mlp(MlpShape shape, std::uint64_t seed) : shape_(std::move(shape)) {
-  if (shape_.inputs == 0 || shape_.classes == 0)
-    throw Error("an MLP needs inputs and classes");
-  widths_.push_back(shape_.inputs);
-  for (int h : shape_.hidden) {
-    if (h < 1)
-      throw Error("every hidden layer needs at least one unit");
-    widths_.push_back(static_cast<std::size_t>(h));
-  }
-  widths_.push_back(shape_.classes);
-  std::mt19937_64 rng(seed);
-  for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
-    const std::size_t in = widths_[l];
-    const std::size_t out = widths_[l + 1];
-    std::vector<float> weight(in * out);
-    const double stddev = std::sqrt(2.0 / static_cast<double>(in));  // He initialisation for ReLU
-    for (float& w : weight)
-      w = static_cast<float>(normal(rng) * stddev);
-    params_.push_back(std::move(weight));
-    params_.emplace_back(out, 0.0f);
-  }
-}
+Mlp::Mlp(MlpShape shape, std::uint64_t seed)
+    : shape_(std::move(shape)), widths_(layer_widths(shape_)), params_(initial_parameters(shape_, seed)) {}
 
 std::vector<std::size_t> Mlp::parameter_counts() const {
   std::vector<std::size_t> counts;

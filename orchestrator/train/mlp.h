@@ -6,13 +6,9 @@
 #include <span>
 #include <vector>
 
-namespace dojo::train {
+#include "orchestrator/train/mlp_init.h"
 
-struct MlpShape {
-  std::size_t inputs = 784;
-  std::vector<int> hidden{256, 128, 100};
-  std::size_t classes = 10;
-};
+namespace dojo::train {
 
 /// Parameters are registered in forward order: weight then bias of each
 /// layer (layer l's weight is tensor 2l, its bias 2l + 1). Weights are

@@ -1,5 +1,6 @@
 #include "orchestrator/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -17,13 +18,16 @@ Optimizer::Optimizer(const config::OptimizerConfig& config, std::vector<std::siz
 }
 
 double Optimizer::learning_rate(std::int64_t step) const {
-  const double peak = config_.learning_rate;
-  const std::int64_t warmup = config_.warmup_steps;
-  if (step < warmup)
-    return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (config_.schedule == config::LrSchedule::kConstant)
-    return peak;
-  const double span = static_cast<double>(std::max<std::int64_t>(total_steps_ - warmup, 1));
+  return train::learning_rate(config_, step, total_steps_);
+}
+
+double learning_rate(const config::OptimizerConfig& config, std::int64_t step,
+                     std::int64_t total_steps) {
+  const double peak = config.learning_rate;
+  const std::int64_t warmup = config.warmup_steps;
+  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (config.schedule == config::LrSchedule::kConstant) return peak;
+  const double span = static_cast<double>(std::max<std::int64_t>(total_steps - warmup, 1));
   const double progress = std::min(1.0, static_cast<double>(step - warmup) / span);
   return peak * 0.5 * (1.0 + std::cos(M_PI * progress));
 }

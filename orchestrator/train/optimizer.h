@@ -28,6 +28,7 @@ class Optimizer {
   std::int64_t steps() const { return steps_; }
   /// Momentum (SGD) or first and second moments (AdamW), for checkpoints.
   std::vector<std::vector<float>>& state() { return state_; }
+  const std::vector<std::vector<float>>& state() const { return state_; }
   void set_steps(std::int64_t steps) { steps_ = steps; }
 
  private:
@@ -36,6 +37,12 @@ class Optimizer {
   std::int64_t steps_ = 0;
   std::vector<std::vector<float>> state_;
 };
+
+/// The learning rate of step `step` (0-based) under `config` for a run of
+/// `total_steps`: linear warm-up to the peak over warmup_steps, then constant
+/// or cosine decay to 0 at total_steps. Shared by the CPU and GPU optimizers.
+double learning_rate(const config::OptimizerConfig& config, std::int64_t step,
+                     std::int64_t total_steps);
 
 /// The L2 norm of all gradients together, accumulated in double.
 double global_norm(const std::vector<std::span<const float>>& grads);

@@ -21,8 +21,7 @@
 #include "orchestrator/train/data_parallel.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "orchestrator/train/job_metrics.h"
-#include "orchestrator/train/mlp.h"
-#include "orchestrator/train/optimizer.h"
+#include "orchestrator/train/engine.h"
 #include "orchestrator/train/synthetic.h"
 
 namespace dojo::train {
@@ -90,8 +89,7 @@ class Run {
 
   Dataset train_;
   Dataset test_;
-  std::unique_ptr<Mlp> model_;
-  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<Engine> engine_;
   std::unique_ptr<collectives::Bucketer> bucketer_;
   std::unique_ptr<JobMetrics> metrics_;
   std::unique_ptr<metrics::Exporter> exporter_;
@@ -158,20 +156,20 @@ void Run::restore(CheckpointStore& store) {
                 std::to_string(loaded.seed) + ", not of this job (\"" + job_.name + "\", seed " +
                 std::to_string(workload_.seed) + ")");
   }
-  if (loaded.model.size() != model_->parameters().size() ||
-      loaded.optimizer.size() != optimizer_->state().size()) {
+  const std::vector<std::size_t> counts = engine_->parameter_counts();
+  if (loaded.model.size() != counts.size() ||
+      loaded.optimizer.size() != engine_->optimizer_state().size()) {
     throw Error("the newest checkpoint holds a different model (tensor count differs)");
   }
   for (std::size_t t = 0; t < loaded.model.size(); ++t) {
-    if (loaded.model[t].size() != model_->parameters()[t].size()) {
+    if (loaded.model[t].size() != counts[t]) {
       throw Error("the newest checkpoint holds a different model (tensor " + std::to_string(t) +
                   " has " + std::to_string(loaded.model[t].size()) + " elements, not " +
-                  std::to_string(model_->parameters()[t].size()) + ")");
+                  std::to_string(counts[t]) + ")");
     }
   }
-  model_->parameters() = std::move(loaded.model);
-  optimizer_->state() = std::move(loaded.optimizer);
-  optimizer_->set_steps(loaded.optimizer_steps);
+  engine_->set_parameters(loaded.model);
+  engine_->set_optimizer_state(loaded.optimizer, loaded.optimizer_steps);
   state_.step = loaded.step;
   state_.epoch = loaded.epoch;
   state_.position = loaded.position;
@@ -190,9 +188,9 @@ void Run::maybe_checkpoint(CheckpointStore& store, bool force) {
     return;
   const auto start = Clock::now();
   if (leader_) {
-    state_.model = model_->parameters();
-    state_.optimizer = optimizer_->state();
-    state_.optimizer_steps = optimizer_->steps();
+    state_.model = engine_->parameters();
+    state_.optimizer = engine_->optimizer_state();
+    state_.optimizer_steps = engine_->optimizer_steps();
     store.save(state_);
     state_.model.clear();
     state_.optimizer.clear();
@@ -234,7 +232,7 @@ double Run::evaluate() {
   for (std::size_t at = begin; at < end; at += kChunk) {
     const std::size_t rows = std::min(kChunk, end - at);
     const auto result =
-        model_->evaluate(&test_.images[at * test_.features], &test_.labels[at], rows);
+        engine_->evaluate(&test_.images[at * test_.features], &test_.labels[at], rows);
     totals[0] += result.correct;
     totals[1] += result.loss_sum;
   }
@@ -258,14 +256,15 @@ TrainSummary Run::run() {
   shape.inputs = train_.features;
   shape.hidden = workload_.hidden_layers;
   shape.classes = kFashionClasses;
-  model_ = std::make_unique<Mlp>(shape, workload_.seed);
-  optimizer_ =
-      std::make_unique<Optimizer>(workload_.optimizer, model_->parameter_counts(), total_steps_);
+  engine_ = workload_.device == config::Device::kGpu
+                ? make_gpu_engine(shape, workload_.seed, workload_.optimizer, total_steps_,
+                                  workload_.precision, comm_)
+                : make_cpu_engine(shape, workload_.seed, workload_.optimizer, total_steps_);
   collectives::BucketerOptions bucket_options;
   bucket_options.bucket_bytes = static_cast<std::size_t>(job_.collectives.bucket_mib * (1 << 20));
   bucket_options.bf16_compression = job_.collectives.compression == config::Compression::kBf16;
   bucketer_ =
-      std::make_unique<collectives::Bucketer>(comm_, model_->parameter_counts(), bucket_options);
+      std::make_unique<collectives::Bucketer>(comm_, engine_->parameter_counts(), bucket_options);
 
   state_.job = job_.name;
   state_.seed = workload_.seed;
@@ -290,7 +289,7 @@ TrainSummary Run::run() {
     line << "job " << job_.name << ": " << comm_.size() << " ranks (" << comm_.backend()
          << "), global batch " << global_batch_ << " (this rank "
          << shares_[static_cast<std::size_t>(comm_.rank())] << "), " << total_steps_ << " steps, "
-         << model_->parameter_counts().size() << " gradient tensors in "
+         << engine_->parameter_counts().size() << " gradient tensors in "
          << bucketer_->plan().buckets.size() << " buckets";
     if (exporter_)
       line << ", metrics on " << exporter_->endpoint();
@@ -319,7 +318,7 @@ TrainSummary Run::run() {
   std::vector<std::uint32_t> order =
       epoch_order(workload_.seed, static_cast<std::uint64_t>(state_.epoch), train_.count);
   std::vector<StepReport> reports(static_cast<std::size_t>(comm_.size()));
-  std::vector<std::span<const float>> grads(model_->parameter_counts().size());
+  std::vector<std::span<const float>> grads(engine_->parameter_counts().size());
   const std::size_t wire_bytes = bucketer_->wire_bytes();
   const auto loop_start = Clock::now();
   std::int64_t steps_this_attempt = 0;
@@ -342,9 +341,9 @@ TrainSummary Run::run() {
     // Forward, then backward: each gradient enters the bucketer as soon as it
     // exists, and full buckets are all-reduced while backward goes on.
     const auto result =
-        model_->forward(batch.data(), labels.data(), static_cast<std::size_t>(share));
+        engine_->forward(batch.data(), labels.data(), static_cast<std::size_t>(share));
     bucketer_->begin_step(share, global_batch_);
-    model_->backward([&](std::size_t t) { return bucketer_->gradient(t); },
+    engine_->backward([&](std::size_t t) { return bucketer_->gradient(t); },
                      [&](std::size_t t) { bucketer_->ready(t); });
     const double compute = seconds_since(step_start);
 
@@ -376,7 +375,7 @@ TrainSummary Run::run() {
     // Every rank holds the same averaged gradient, so all take the same decision.
     for (std::size_t t = 0; t < grads.size(); ++t)
       grads[t] = bucketer_->gradient(t);
-    const double norm = global_norm(grads);
+    const double norm = engine_->gradient_norm(grads);
     const auto& opt = workload_.optimizer;
     if (!std::isfinite(norm) || !std::isfinite(loss)) {
       if (workload_.non_finite == config::NonFinitePolicy::kError) {
@@ -396,7 +395,7 @@ TrainSummary Run::run() {
       const float clip = opt.clip_grad_norm > 0 && norm > opt.clip_grad_norm
                              ? static_cast<float>(opt.clip_grad_norm / (norm + 1e-6))
                              : 1.0f;
-      optimizer_->step(model_->parameters(), grads, clip);
+      engine_->step(grads, clip);
     }
 
     ++state_.step;
@@ -533,9 +532,9 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
                    const WorkerOptions& options, std::ostream& log) {
   if (!job.workload)
     throw Error("job \"" + job.name + "\" has a command, not a built-in workload");
-  if (job.workload->device != config::Device::kCpu) {
-    throw Error(
-        "workload.device gpu needs the CUDA training kernels, which this build does not have");
+  if (job.workload->device == config::Device::kCpu && comm.memory() != collectives::MemoryKind::kHost) {
+    throw Error("workload.device cpu needs host-memory collectives (collectives.backend: mpi), not " +
+                comm.backend());
   }
   if (job.resources.ranks && *job.resources.ranks != comm.size()) {
     throw Error("the job asks for " + std::to_string(*job.resources.ranks) + " ranks but runs on " +
