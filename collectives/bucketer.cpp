@@ -118,7 +118,8 @@ void Bucketer::ready(std::size_t i) {
   if (is_ready_[i])
     throw Error("bucketer: tensor " + std::to_string(i) + " marked ready twice");
   is_ready_[i] = true;
-  if (scale_ != 1.0f) comm_.scale(slot.data(), slot.size(), scale_);
+  if (scale_ != 1.0f)
+    comm_.scale(slot.data(), slot.size(), scale_);
   if (options_.bf16_compression) {
     auto* wire = static_cast<std::uint16_t*>(fusion_->data());
     comm_.encode_bf16(slot.data(), wire + plan_.tensor_offset[i], slot.size());

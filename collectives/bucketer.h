@@ -90,10 +90,10 @@ class Bucketer {
   BucketerOptions options_;
   BucketPlan plan_;
   std::vector<std::size_t> counts_;
-  std::unique_ptr<CommBuffer> fusion_;  // f32, or bf16 with compression
+  std::unique_ptr<CommBuffer> fusion_;       // f32, or bf16 with compression
   std::unique_ptr<CommBuffer> f32_storage_;  // with compression: where gradients are written
   float* f32_ = nullptr;                     // gradient storage
-  std::vector<std::size_t> missing_;    // per bucket: tensors not yet ready
+  std::vector<std::size_t> missing_;         // per bucket: tensors not yet ready
   std::vector<bool> is_ready_;
   std::vector<Work> works_;
   std::size_t next_launch_ = 0;
@@ -102,6 +102,5 @@ class Bucketer {
   double exposed_seconds_ = 0;
   double communication_seconds_ = 0;
 };
-
 
 }  // namespace dojo::collectives

@@ -42,18 +42,23 @@ void CommBuffer::read(std::size_t offset, void* host, std::size_t bytes) const {
 }
 
 void Communicator::scale(float* data, std::size_t count, float factor) {
-  for (std::size_t i = 0; i < count; ++i) data[i] *= factor;
+  for (std::size_t i = 0; i < count; ++i)
+    data[i] *= factor;
 }
 
 void Communicator::encode_bf16(const float* in, std::uint16_t* out, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) out[i] = f32_to_bf16(in[i]);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = f32_to_bf16(in[i]);
 }
 
 void Communicator::decode_bf16(const std::uint16_t* in, float* out, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(in[i]);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = bf16_to_f32(in[i]);
 }
 
-void Communicator::zero(void* data, std::size_t bytes) { std::memset(data, 0, bytes); }
+void Communicator::zero(void* data, std::size_t bytes) {
+  std::memset(data, 0, bytes);
+}
 
 Communicator::Communicator(std::string backend, const Bootstrap& bootstrap,
                            CommunicatorOptions options)

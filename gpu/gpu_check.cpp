@@ -18,6 +18,8 @@
 using namespace dojo::collectives;
 using dojo::collectives::nccl::check_cuda;
 
+int check_gpu_training(Communicator& comm);
+
 namespace {
 
 int failures = 0;
@@ -163,6 +165,7 @@ int main() {
   std::printf("correctness: %s (%d failures), %llu collectives\n",
               failures == 0 ? "passed" : "FAILED", failures,
               static_cast<unsigned long long>(comm->sequence()));
+  failures += check_gpu_training(*comm);
   cudaStream_t stream;
   check_cuda(cudaStreamCreate(&stream), "cudaStreamCreate");
   measure_bandwidth(*comm, stream);

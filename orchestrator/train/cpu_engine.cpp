@@ -35,10 +35,9 @@ class CpuEngine : public Engine {
   void set_parameters(const std::vector<std::vector<float>>& params) override {
     mlp_.parameters() = params;
   }
-  std::vector<std::vector<float>> optimizer_state() const override {
-    return optimizer_.state();
-  }
-  void set_optimizer_state(const std::vector<std::vector<float>>& state, std::int64_t steps) override {
+  std::vector<std::vector<float>> optimizer_state() const override { return optimizer_.state(); }
+  void set_optimizer_state(const std::vector<std::vector<float>>& state,
+                           std::int64_t steps) override {
     optimizer_.state() = state;
     optimizer_.set_steps(steps);
   }

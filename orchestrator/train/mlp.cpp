@@ -10,9 +10,10 @@
 
 namespace dojo::train {
 
-
 Mlp::Mlp(MlpShape shape, std::uint64_t seed)
-    : shape_(std::move(shape)), widths_(layer_widths(shape_)), params_(initial_parameters(shape_, seed)) {}
+    : shape_(std::move(shape)),
+      widths_(layer_widths(shape_)),
+      params_(initial_parameters(shape_, seed)) {}
 
 std::vector<std::size_t> Mlp::parameter_counts() const {
   std::vector<std::size_t> counts;

@@ -20,10 +20,12 @@ double normal(std::mt19937_64& rng) {
 }  // namespace
 
 std::vector<std::size_t> layer_widths(const MlpShape& shape) {
-  if (shape.inputs == 0 || shape.classes == 0) throw Error("an MLP needs inputs and classes");
+  if (shape.inputs == 0 || shape.classes == 0)
+    throw Error("an MLP needs inputs and classes");
   std::vector<std::size_t> widths{shape.inputs};
   for (int h : shape.hidden) {
-    if (h < 1) throw Error("every hidden layer needs at least one unit");
+    if (h < 1)
+      throw Error("every hidden layer needs at least one unit");
     widths.push_back(static_cast<std::size_t>(h));
   }
   widths.push_back(shape.classes);
@@ -39,7 +41,8 @@ std::vector<std::vector<float>> initial_parameters(const MlpShape& shape, std::u
     const std::size_t out = widths[l + 1];
     std::vector<float> weight(in * out);
     const double stddev = std::sqrt(2.0 / static_cast<double>(in));  // He initialisation for ReLU
-    for (float& w : weight) w = static_cast<float>(normal(rng) * stddev);
+    for (float& w : weight)
+      w = static_cast<float>(normal(rng) * stddev);
     params.push_back(std::move(weight));
     params.emplace_back(out, 0.0f);
   }

@@ -25,8 +25,10 @@ double learning_rate(const config::OptimizerConfig& config, std::int64_t step,
                      std::int64_t total_steps) {
   const double peak = config.learning_rate;
   const std::int64_t warmup = config.warmup_steps;
-  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (config.schedule == config::LrSchedule::kConstant) return peak;
+  if (step < warmup)
+    return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (config.schedule == config::LrSchedule::kConstant)
+    return peak;
   const double span = static_cast<double>(std::max<std::int64_t>(total_steps - warmup, 1));
   const double progress = std::min(1.0, static_cast<double>(step - warmup) / span);
   return peak * 0.5 * (1.0 + std::cos(M_PI * progress));

@@ -44,6 +44,11 @@ double model_gflop_per_sample(std::string_view model) {
 TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicator& comm,
                            const WorkerOptions& options, std::ostream& log) {
   const config::WorkloadConfig& w = *job.workload;
+  if (w.device != config::Device::kCpu || comm.memory() != collectives::MemoryKind::kHost) {
+    throw Error(
+        "the synthetic workload computes with OpenBLAS on the CPU: set workload.device: cpu "
+        "and collectives.backend: mpi (its GPU form is not written yet)");
+  }
   const bool leader = comm.rank() == 0;
   const auto wall_start = Clock::now();
   openblas_set_num_threads(w.threads_per_rank);

@@ -19,9 +19,9 @@
 #include "orchestrator/reliability/young_daly.h"
 #include "orchestrator/train/checkpoint.h"
 #include "orchestrator/train/data_parallel.h"
+#include "orchestrator/train/engine.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "orchestrator/train/job_metrics.h"
-#include "orchestrator/train/engine.h"
 #include "orchestrator/train/synthetic.h"
 
 namespace dojo::train {
@@ -344,7 +344,7 @@ TrainSummary Run::run() {
         engine_->forward(batch.data(), labels.data(), static_cast<std::size_t>(share));
     bucketer_->begin_step(share, global_batch_);
     engine_->backward([&](std::size_t t) { return bucketer_->gradient(t); },
-                     [&](std::size_t t) { bucketer_->ready(t); });
+                      [&](std::size_t t) { bucketer_->ready(t); });
     const double compute = seconds_since(step_start);
 
     StepReport mine{result.loss_sum, static_cast<double>(result.correct), 0.0, compute};
@@ -532,9 +532,11 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
                    const WorkerOptions& options, std::ostream& log) {
   if (!job.workload)
     throw Error("job \"" + job.name + "\" has a command, not a built-in workload");
-  if (job.workload->device == config::Device::kCpu && comm.memory() != collectives::MemoryKind::kHost) {
-    throw Error("workload.device cpu needs host-memory collectives (collectives.backend: mpi), not " +
-                comm.backend());
+  if (job.workload->device == config::Device::kCpu &&
+      comm.memory() != collectives::MemoryKind::kHost) {
+    throw Error(
+        "workload.device cpu needs host-memory collectives (collectives.backend: mpi), not " +
+        comm.backend());
   }
   if (job.resources.ranks && *job.resources.ranks != comm.size()) {
     throw Error("the job asks for " + std::to_string(*job.resources.ranks) + " ranks but runs on " +

@@ -100,6 +100,10 @@ case "$case_name" in
     "$dojo" worker "$root/configs/jobs/command-torchrun-style.yaml" >"$work/out" 2>&1
     [ $? -eq 2 ] || fail "a command job is a usage error for the worker"
     grep -q "runs a command, not a built-in workload" "$work/out" || fail "command job message"
+    run 2 "$work/g" "${short[@]}" --set workload.device=gpu
+    [ "$rc" -eq 1 ] || { cat "$work/out"; fail "device gpu on the mpi backend should fail"; }
+    grep -Eq "workload.device gpu needs (the nccl collectives backend|dojo built with CUDA)" "$work/out" ||
+      { cat "$work/out"; fail "device gpu message"; }
     echo "bad inputs give clear errors"
     ;;
   non-finite)

@@ -43,11 +43,13 @@ class DeviceArray {
   }
 
   void resize(std::size_t count) {  // grows only; contents are not kept
-    if (count <= count_) return;
+    if (count <= count_)
+      return;
     cudaFree(data_);
     data_ = nullptr;
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data_), std::max<std::size_t>(count, 1) * sizeof(T)),
-               "cudaMalloc");
+    check_cuda(
+        cudaMalloc(reinterpret_cast<void**>(&data_), std::max<std::size_t>(count, 1) * sizeof(T)),
+        "cudaMalloc");
     count_ = count;
   }
   T* get() const { return data_; }
@@ -63,8 +65,11 @@ class GpuEngine : public Engine {
   GpuEngine(const MlpShape& shape, std::uint64_t seed, const config::OptimizerConfig& optimizer,
             std::int64_t total_steps, config::Precision precision,
             collectives::nccl::NcclCommunicator& comm)
-      : comm_(comm), optimizer_(optimizer), total_steps_(total_steps),
-        bf16_(precision == config::Precision::kBf16), widths_(layer_widths(shape)),
+      : comm_(comm),
+        optimizer_(optimizer),
+        total_steps_(total_steps),
+        bf16_(precision == config::Precision::kBf16),
+        widths_(layer_widths(shape)),
         classes_(shape.classes) {
     check_cuda(cudaSetDevice(comm.device()), "cudaSetDevice");
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
@@ -76,7 +81,8 @@ class GpuEngine : public Engine {
     for (int c = 0; c < copies; ++c) {
       for (std::size_t n : counts_) {
         state_.emplace_back(n);
-        check_cuda(cudaMemsetAsync(state_.back().get(), 0, n * sizeof(float), stream_), "cudaMemset");
+        check_cuda(cudaMemsetAsync(state_.back().get(), 0, n * sizeof(float), stream_),
+                   "cudaMemset");
       }
     }
     check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
@@ -127,7 +133,8 @@ class GpuEngine : public Engine {
       comm_.wait_event(produced_);
       ready(2 * l);
       ready(2 * l + 1);
-      if (l == 0) break;
+      if (l == 0)
+        break;
       // d loss / d activation below = delta * W, then through the ReLU.
       float* next = delta_[1 - which].get();
       gemm(CUBLAS_OP_N, CUBLAS_OP_N, in, rows, out, weight(l, bf16_), in, delta_in, out, next, in);
@@ -140,7 +147,8 @@ class GpuEngine : public Engine {
 
   double gradient_norm(const std::vector<std::span<const float>>& grads) override {
     check_cuda(cudaMemsetAsync(norm_.get(), 0, sizeof(double), stream_), "cudaMemsetAsync");
-    for (const auto& g : grads) gpu::accumulate_squares(g.data(), g.size(), norm_.get(), stream_);
+    for (const auto& g : grads)
+      gpu::accumulate_squares(g.data(), g.size(), norm_.get(), stream_);
     double sum = 0;
     check_cuda(cudaMemcpyAsync(&sum, norm_.get(), sizeof(double), cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync");
@@ -186,7 +194,8 @@ class GpuEngine : public Engine {
     weights_stale_ = true;
   }
   std::vector<std::vector<float>> optimizer_state() const override { return to_host(state_); }
-  void set_optimizer_state(const std::vector<std::vector<float>>& state, std::int64_t steps) override {
+  void set_optimizer_state(const std::vector<std::vector<float>>& state,
+                           std::int64_t steps) override {
     for (std::size_t t = 0; t < state.size() && t < state_.size(); ++t) {
       check_cuda(cudaMemcpyAsync(state_[t].get(), state[t].data(), state[t].size() * sizeof(float),
                                  cudaMemcpyHostToDevice, stream_),
@@ -203,12 +212,14 @@ class GpuEngine : public Engine {
             int lda, const void* b, int ldb, float* c, int ldc) {
     const float one = 1.0f, zero = 0.0f;
     const cudaDataType_t type = bf16_ ? CUDA_R_16BF : CUDA_R_32F;
-    check_cublas(cublasGemmEx(blas_, op_a, op_b, m, n, k, &one, a, type, lda, b, type, ldb, &zero, c,
-                              CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+    check_cublas(cublasGemmEx(blas_, op_a, op_b, m, n, k, &one, a, type, lda, b, type, ldb, &zero,
+                              c, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                  "cublasGemmEx");
   }
 
-  const void* input(bool half) const { return half ? static_cast<const void*>(x_bf16_.get()) : x_.get(); }
+  const void* input(bool half) const {
+    return half ? static_cast<const void*>(x_bf16_.get()) : x_.get();
+  }
   const void* activation(std::size_t l, bool half) const {
     return half ? static_cast<const void*>(activations_bf16_[l].get()) : activations_[l].get();
   }
@@ -217,7 +228,8 @@ class GpuEngine : public Engine {
   }
 
   void refresh_bf16_weights() {
-    if (!bf16_ || !weights_stale_) return;
+    if (!bf16_ || !weights_stale_)
+      return;
     const std::size_t layers = widths_.size() - 1;
     weights_bf16_.resize(layers);
     for (std::size_t l = 0; l < layers; ++l) {
@@ -245,8 +257,10 @@ class GpuEngine : public Engine {
     activations_.resize(layers);
     activations_bf16_.resize(layers);
     std::size_t widest = 0;
-    for (std::size_t w : widths_) widest = std::max(widest, w);
-    for (auto& d : delta_) d.resize(rows * widest);
+    for (std::size_t w : widths_)
+      widest = std::max(widest, w);
+    for (auto& d : delta_)
+      d.resize(rows * widest);
     delta_bf16_.resize(rows * widest);
     for (std::size_t l = 0; l < layers; ++l) {
       const int in = static_cast<int>(widths_[l]);
@@ -279,7 +293,8 @@ class GpuEngine : public Engine {
                "cudaMemcpyAsync");
     check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
     BatchResult result;
-    for (float l : losses) result.loss_sum += l;
+    for (float l : losses)
+      result.loss_sum += l;
     result.correct = std::accumulate(correct.begin(), correct.end(), 0);
     return result;
   }
@@ -333,8 +348,10 @@ std::unique_ptr<Engine> make_gpu_engine(const MlpShape& shape, std::uint64_t see
                                         collectives::Communicator& comm) {
   auto* nccl = dynamic_cast<collectives::nccl::NcclCommunicator*>(&comm);
   if (nccl == nullptr) {
-    throw Error("workload.device gpu needs the nccl collectives backend (collectives.backend: "
-                "nccl, or auto on GPU nodes), not " + comm.backend());
+    throw Error(
+        "workload.device gpu needs the nccl collectives backend (collectives.backend: "
+        "nccl, or auto on GPU nodes), not " +
+        comm.backend());
   }
   return std::make_unique<GpuEngine>(shape, seed, optimizer, total_steps, precision, *nccl);
 }
