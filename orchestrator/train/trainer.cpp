@@ -216,8 +216,8 @@ void Run::maybe_checkpoint(CheckpointStore& store, bool force) {
         std::max<std::int64_t>(1, std::llround(interval / std::max(step_seconds_estimate_, 1e-6)));
     char line[256];
     std::snprintf(line, sizeof(line),
-                  "checkpoints every %lld steps (Young-Daly: sqrt(2 x %.3f s save x %.0f s job "
-                  "MTBF) = %.0f s at %.4f s a step)",
+                  "checkpoints every %lld steps (Young-Daly: sqrt(2 x %.3f s save x %.3g s job "
+                  "MTBF) = %.3g s at %.4f s a step)",
                   static_cast<long long>(checkpoint_every_), save, mtbf, interval,
                   step_seconds_estimate_);
     say(line);

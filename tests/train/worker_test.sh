@@ -80,6 +80,17 @@ case "$case_name" in
     cmp "$work/a/checkpoints/step-000000000060.ckpt" "$work/c/checkpoints/step-000000000060.ckpt" ||
       fail "run resumed past a corrupt checkpoint differs"
     echo "corrupt newest checkpoint skipped; resumed from 20; final checkpoint bit-identical"
+
+    # every_steps: auto sets the interval by Young-Daly from the measured save time.
+    # A cluster whose devices fail every 0.36 s: a 2-rank job's MTBF is 0.18 s.
+    printf 'cluster:\n  name: fragile\n  accelerators: %s\n  nodes: [{host: localhost, slots: 2, accelerator: cpu}]\n  device_mtbf_hours: 0.0001\n' \
+      "$root/configs/accelerators.yaml" >"$work/fragile.yaml"
+    run 2 "$work/auto" "${short[@]}" --set checkpoint.every_steps=auto --set checkpoint.save_time_s=0.5 \
+      --set cluster="$work/fragile.yaml"
+    [ "$rc" -eq 0 ] || { cat "$work/out"; fail "auto checkpoint run exited $rc"; }
+    grep -Eq "checkpoints every [0-9]+ steps \(Young-Daly: sqrt\(2 x 0.500 s save x 0.18 s job MTBF\) = 0.424 s" "$work/out" ||
+      { cat "$work/out"; fail "no Young-Daly interval message"; }
+    echo "auto checkpoints follow Young-Daly"
     ;;
   bad-inputs)
     run 2 "$work/x" "${short[@]}" --set workload.dataset_dir=/nonexistent/fmnist
