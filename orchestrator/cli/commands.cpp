@@ -6,12 +6,14 @@ namespace dojo::cli {
 
 // Each command is defined in its own file.
 int run_bench(std::span<const std::string> args, Streams& io);
+int run_exec(std::span<const std::string> args, Streams& io);
+int run_launch(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
 int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 4> kCommands = {{
+  static const std::array<Command, 6> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -22,6 +24,13 @@ std::span<const Command> commands() {
        "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
        "                     [--reference-tflops T] [--accelerator NAME]",
        run_bench},
+      {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
+       "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},
+      {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
+       "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
+       "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
+       "                   [-- COMMAND ARGS...]",
+       run_launch},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
       {"version", "print the version, git commit and build options", "dojo version", run_version},

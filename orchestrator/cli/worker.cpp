@@ -67,6 +67,17 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
                      "\" runs a command, not a built-in workload: launch it with dojorun");
   }
   options.batch_share = env_int("DOJO_BATCH_SHARE");
+  if (const char* address = std::getenv("DOJO_HEARTBEAT_ADDR"))
+    options.heartbeat_address = address;
+  if (const char* attempt = std::getenv("DOJO_ATTEMPT"))
+    options.attempt = std::atoi(attempt);
+  if (const char* step = std::getenv("DOJO_FAULT_EXIT_AT_STEP")) {
+    const char* rank = std::getenv("DOJO_FAULT_RANK");
+    const char* my_rank = std::getenv("OMPI_COMM_WORLD_RANK");
+    if (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank)) {
+      options.fault_exit_at_step = std::atoll(step);
+    }
+  }
   if (options.run_dir.empty()) {
     const char* from_launcher = std::getenv("DOJO_RUN_DIR");
     options.run_dir = from_launcher != nullptr && *from_launcher != '\0'

@@ -185,12 +185,17 @@ std::filesystem::path absolute_of(const std::filesystem::path& path) {
   return ec ? path : absolute.lexically_normal();
 }
 
-// Loads a document into `out`, reporting to `diagnostics`. Returns true when valid.
+// Loads a document into `out`, reporting to `diagnostics`. Returns true when
+// valid. With `text`, the document is that text instead of the file's
+// contents (references still resolve relative to `path`).
 bool load_into(const std::filesystem::path& path, const std::vector<Override>& overrides,
-               Diagnostics& diagnostics, Document& out, DocumentKind* kind = nullptr) {
+               Diagnostics& diagnostics, Document& out, DocumentKind* kind = nullptr,
+               const std::string* text = nullptr) {
   const std::filesystem::path file = absolute_of(path);
   Diagnostics local;
-  NodePtr root = parse_yaml_file(path, local);
+  NodePtr root = text != nullptr
+                     ? parse_yaml(*text, std::make_shared<const std::string>(path.string()), local)
+                     : parse_yaml_file(path, local);
   Parsed parsed;
   if (root && identify(root, local, parsed)) {
     for (const Override& o : overrides)
@@ -273,6 +278,20 @@ ClusterConfig load_cluster(const std::filesystem::path& path,
 CapacityConfig load_capacity(const std::filesystem::path& path,
                              const std::vector<Override>& overrides) {
   return load_kind<CapacityConfig>(path, overrides, DocumentKind::kCapacity);
+}
+
+JobConfig load_job_text(const std::string& text, const std::filesystem::path& as_file,
+                        const std::vector<Override>& overrides) {
+  Diagnostics diagnostics;
+  Document document;
+  DocumentKind kind = DocumentKind::kJob;
+  if (load_into(as_file, overrides, diagnostics, document, &kind, &text) &&
+      kind != DocumentKind::kJob) {
+    diagnostics.error(Location{std::make_shared<const std::string>(as_file.string()), 1, 1, false},
+                      "expected a document of kind job");
+  }
+  diagnostics.throw_if_any(as_file.string());
+  return std::get<JobConfig>(std::move(document));
 }
 
 DocumentKind kind_of(const Document& document) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <ostream>
@@ -15,6 +16,8 @@
 #include "collectives/bucketer.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "orchestrator/config/shares.h"
+#include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/metrics/exporter.h"
 #include "orchestrator/reliability/young_daly.h"
 #include "orchestrator/train/checkpoint.h"
@@ -94,6 +97,7 @@ class Run {
   std::unique_ptr<JobMetrics> metrics_;
   std::unique_ptr<metrics::Exporter> exporter_;
   std::FILE* loss_log_ = nullptr;  // rank 0: step,loss per line (the loss curve)
+  std::unique_ptr<heartbeat::Sender> heartbeat_;
 
   int global_batch_ = 0;
   std::vector<int> shares_;
@@ -312,6 +316,18 @@ TrainSummary Run::run() {
     }
   } close_loss_log{loss_log_};
 
+  if (!options_.heartbeat_address.empty()) {
+    heartbeat_ = std::make_unique<heartbeat::Sender>(options_.heartbeat_address);
+  }
+  const std::string host = this_host();
+  auto beat = [&] {
+    if (heartbeat_) {
+      heartbeat_->send(
+          {job_.name, options_.attempt, comm_.rank(), host, state_.step, comm_.sequence()});
+    }
+  };
+  beat();
+
   const int share = shares_[static_cast<std::size_t>(comm_.rank())];
   std::vector<float> batch(static_cast<std::size_t>(share) * train_.features);
   std::vector<std::uint8_t> labels(static_cast<std::size_t>(share));
@@ -400,6 +416,14 @@ TrainSummary Run::run() {
 
     ++state_.step;
     ++steps_this_attempt;
+    beat();
+    if (options_.fault_exit_at_step && *options_.fault_exit_at_step == state_.step &&
+        options_.attempt == 0) {
+      std::fprintf(stderr, "dojo worker: rank %d: injected fault: exiting at step %lld\n",
+                   comm_.rank(), static_cast<long long>(state_.step));
+      std::fflush(stderr);
+      std::_Exit(17);
+    }
     state_.position += global_batch_;
     const double step_seconds = seconds_since(step_start);
     step_seconds_total_ += step_seconds;
@@ -489,16 +513,16 @@ std::vector<int> batch_shares(const config::JobConfig& job, collectives::Communi
       throw Error("resources.shares has " + std::to_string(job.resources.shares.size()) +
                   " entries but the job runs on " + std::to_string(ranks) + " ranks");
     }
-    return split_batch(global_batch, ranks, job.resources.shares);
+    return config::split_batch(global_batch, ranks, job.resources.shares);
   }
   std::int32_t mine = options.batch_share.value_or(-1);
   std::vector<std::int32_t> given(static_cast<std::size_t>(ranks));
   comm.all_gather(&mine, given.data(), 1, DType::kI32);
   const bool any = std::any_of(given.begin(), given.end(), [](int s) { return s != -1; });
   if (!any)
-    return split_batch(global_batch, ranks, {});
+    return config::split_batch(global_batch, ranks, {});
   std::vector<int> shares(given.begin(), given.end());
-  check_given_shares(shares, global_batch);
+  config::check_given_shares(shares, global_batch);
   return shares;
 }
 

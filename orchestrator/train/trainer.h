@@ -26,6 +26,13 @@ struct WorkerOptions {
   std::optional<std::int64_t> stop_after_steps;
   /// Set by a signal handler: save a checkpoint and stop at the next step.
   const std::atomic<bool>* stop_requested = nullptr;
+  /// Where to send heartbeats (DOJO_HEARTBEAT_ADDR, host:port); empty: none.
+  std::string heartbeat_address;
+  /// Which attempt of the job this is (DOJO_ATTEMPT), reported in heartbeats.
+  int attempt = 0;
+  /// Fault injection for tests (DOJO_FAULT_EXIT_AT_STEP, DOJO_FAULT_RANK):
+  /// in attempt 0 only, this rank exits with code 17 right after this step.
+  std::optional<std::int64_t> fault_exit_at_step;
 };
 
 struct TrainSummary {

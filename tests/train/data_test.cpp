@@ -6,11 +6,14 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "orchestrator/config/shares.h"
 #include "orchestrator/train/data_parallel.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "tests/support.h"
 
 using namespace dojo::train;
+using dojo::config::check_given_shares;
+using dojo::config::split_batch;
 
 TEST_CASE("batch shares are whole samples that add up to the global batch") {
   CHECK(split_batch(128, 2, {}) == std::vector<int>{64, 64});

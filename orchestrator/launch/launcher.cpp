@@ -1,0 +1,411 @@
+#include "orchestrator/launch/launcher.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "common/atomic_file.h"
+#include "orchestrator/config/shares.h"
+#include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/mpirun_command.h"
+#include "orchestrator/launch/placement.h"
+#include "orchestrator/launch/supervisor.h"
+
+namespace dojo::launch {
+namespace {
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char code[8];
+      std::snprintf(code, sizeof(code), "\\u%04x", c);
+      out += code;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// events.jsonl: one JSON object a line, appended and flushed as things happen.
+class EventLog {
+ public:
+  explicit EventLog(const std::filesystem::path& path) : out_(path, std::ios::app) {}
+  void add(const std::string& event,
+           const std::vector<std::pair<std::string, std::string>>& fields) {
+    if (!out_)
+      return;
+    out_ << "{\"time\": " << json_string(now_iso()) << ", \"event\": " << json_string(event);
+    for (const auto& [key, value] : fields)
+      out_ << ", " << json_string(key) << ": " << value;
+    out_ << "}\n" << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// FNV-1a 64: a stable fingerprint of the job as configured.
+std::string config_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::ostringstream out;
+  out << std::hex << std::setw(16) << std::setfill('0') << h;
+  return out.str();
+}
+
+// A job name from a program path: label-safe characters only.
+std::string name_from_command(const std::string& program) {
+  std::string base = std::filesystem::path(program).filename().string();
+  std::string name;
+  for (char c : base)
+    name +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '-';
+  while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name[0])))
+    name.erase(0, 1);
+  if (name.empty())
+    name = "command";
+  return name.substr(0, 63);
+}
+
+int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(a);
+  int port = 29500;  // torchrun's default, if the kernel will not say
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
+
+bool is_local(const std::string& host) {
+  return host == "localhost" || host == "127.0.0.1" || host == this_host();
+}
+
+std::string join(const std::vector<int>& values) {
+  std::string text;
+  for (int v : values)
+    text += (text.empty() ? "" : ",") + std::to_string(v);
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, int>> parse_host_list(const std::string& list) {
+  std::vector<std::pair<std::string, int>> hosts;
+  std::istringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty())
+      continue;
+    const std::size_t colon = item.rfind(':');
+    int slots = 1;
+    std::string host = item;
+    if (colon != std::string::npos) {
+      host = item.substr(0, colon);
+      try {
+        slots = std::stoi(item.substr(colon + 1));
+      } catch (...) {
+        slots = 0;
+      }
+    }
+    if (host.empty() || slots < 1)
+      throw UsageError("-H expects host:slots,..., got \"" + item + "\"");
+    hosts.emplace_back(host, slots);
+  }
+  if (hosts.empty())
+    throw UsageError("-H names no host");
+  return hosts;
+}
+
+std::vector<std::pair<std::string, int>> read_hostfile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw UsageError("cannot read the hostfile " + path.string());
+  std::vector<std::pair<std::string, int>> hosts;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::string host, word;
+    if (!(words >> host))
+      continue;
+    int slots = 1;
+    while (words >> word) {
+      if (word.rfind("slots=", 0) == 0) {
+        try {
+          slots = std::stoi(word.substr(6));
+        } catch (...) {
+          slots = 0;
+        }
+      }
+    }
+    if (slots < 1)
+      throw UsageError(path.string() + ":" + std::to_string(number) + ": bad slots");
+    hosts.emplace_back(host, slots);
+  }
+  if (hosts.empty())
+    throw UsageError(path.string() + ": the hostfile names no host");
+  return hosts;
+}
+
+int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
+           const std::atomic<bool>* stop_requested) {
+  // 1. The job: a file, or the defaults of a bare command (where --set still works).
+  config::JobConfig job;
+  std::string job_text;
+  if (options.job_file) {
+    job = config::load_job(*options.job_file, options.overrides);
+    job_text = read_text(*options.job_file);
+  } else {
+    if (options.command.empty())
+      throw UsageError("give a job file, or -- COMMAND ARGS...");
+    job_text = "job:\n  name: " + name_from_command(options.command[0]) +
+               "\n  command: [placeholder]\n  resources: {ranks: 1}\n";
+    job = config::load_job_text(job_text, std::filesystem::current_path() / "(command line)",
+                                options.overrides);
+  }
+  if (!options.command.empty()) {  // -- COMMAND runs instead of whatever the file says
+    job.workload.reset();
+    job.command = options.command;
+  }
+  if (options.np > 0) {
+    job.resources.ranks = options.np;
+    job.resources.h100e.reset();
+  }
+
+  // 2. Where: -H / --hostfile, --cluster, the job's cluster, or this machine alone.
+  config::ClusterConfig cluster;
+  if (!options.hosts.empty()) {
+    cluster.name = "hosts";
+    for (const auto& [host, slots] : options.hosts)
+      cluster.nodes.push_back({host, slots, "", "default", config::NodeState::kUp});
+  } else if (options.cluster_file) {
+    cluster = config::load_cluster(*options.cluster_file);
+  } else if (job.cluster) {
+    cluster = *job.cluster;
+  } else {
+    cluster.name = "this-machine";
+    const int wanted = job.resources.ranks.value_or(1);
+    const int cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    cluster.nodes.push_back(
+        {"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
+  }
+  PlacementRequest request;
+  request.ranks = job.resources.ranks.value_or(0);
+  request.h100e = job.resources.h100e.value_or(0);
+  request.ranks_per_node = job.resources.ranks_per_node.value_or(0);
+  Placement placement = place(cluster, request, Unavailable{});
+
+  // 3. Batch shares: explicit, else by each rank's H100e factor.
+  const int global_batch = job.workload ? job.workload->global_batch : 256;
+  std::vector<int> shares;
+  if (!job.resources.shares.empty()) {
+    if (static_cast<int>(job.resources.shares.size()) != placement.ranks) {
+      throw LaunchError("resources.shares has " + std::to_string(job.resources.shares.size()) +
+                        " entries for " + std::to_string(placement.ranks) + " ranks");
+    }
+    shares = job.workload ? config::split_batch(global_batch, placement.ranks, job.resources.shares)
+                          : job.resources.shares;
+  } else {
+    shares = shares_by_factor(global_batch, placement.rank_factors());
+  }
+
+  // 4. The command every rank runs, through `dojo exec`, which gives it the
+  //    torchrun environment.
+  const std::filesystem::path run_dir = std::filesystem::absolute(
+      options.run_dir.empty() ? std::filesystem::path("runs") / job.name : options.run_dir);
+  std::vector<std::string> program = {options.dojo_binary.string(), "exec", "--"};
+  if (job.workload) {
+    if (!options.job_file)
+      throw UsageError("a built-in workload needs a job file");
+    program.insert(program.end(), {options.dojo_binary.string(), "worker",
+                                   std::filesystem::absolute(*options.job_file).string(),
+                                   "--run-dir", run_dir.string()});
+    for (const config::Override& o : options.overrides) {
+      program.push_back("--set");
+      program.push_back(o.flag.substr(6));  // the text after "--set "
+    }
+  } else {
+    program.insert(program.end(), job.command.begin(), job.command.end());
+  }
+  std::vector<std::string> rank_hosts;
+  for (const HostAllocation& h : placement.hosts)
+    rank_hosts.insert(rank_hosts.end(), h.slots, h.host);
+  const std::string master = placement.hosts.front().host;
+  const bool local = std::all_of(placement.hosts.begin(), placement.hosts.end(),
+                                 [](const HostAllocation& h) { return is_local(h.host); });
+
+  MpirunSpec spec;
+  spec.mpirun = options.mpirun;
+  spec.hostfile = run_dir / "hostfile";
+  spec.ranks = placement.ranks;
+  spec.network_interface = cluster.network.interface;
+  if (local && spec.network_interface == "lo")
+    spec.network_interface.clear();
+  spec.rsh_agent = options.rsh_agent;
+  spec.as_root = ::geteuid() == 0;
+  spec.env = job.env;
+  spec.env["DOJO_JOB"] = job.name;
+  spec.env["DOJO_RUN_DIR"] = run_dir.string();
+  spec.env["DOJO_BATCH_SHARES"] = join(shares);
+  spec.env["MASTER_ADDR"] = is_local(master) ? "127.0.0.1" : master;
+  spec.env["MASTER_PORT"] = std::to_string(is_local(master) ? free_tcp_port() : 29500);
+  spec.env["DOJO_ATTEMPT"] = "0";
+  spec.program = program;
+
+  if (options.dry_run) {
+    spec.env["DOJO_HEARTBEAT_ADDR"] = "LAUNCHER:PORT";
+    out << "# placement: " << placement.ranks << " ranks on " << placement.hosts.size()
+        << " node(s), " << std::fixed << std::setprecision(3) << placement.h100e << " H100e\n"
+        << "# hostfile " << spec.hostfile.string() << "\n"
+        << placement.hostfile() << "# batch shares " << join(shares) << "\n# command\n"
+        << shell_words(mpirun_argv(spec)) << "\n";
+    return 0;
+  }
+
+  // 5. The run directory.
+  std::filesystem::create_directories(run_dir);
+  write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
+  write_file_atomically((run_dir / "version").string(), options.version + "\n");
+  write_file_atomically((run_dir / "job.yaml").string(), job_text);
+  std::string sets;
+  for (const config::Override& o : options.overrides)
+    sets += o.flag + "\n";
+  write_file_atomically((run_dir / "overrides.txt").string(), sets);
+  write_file_atomically((run_dir / "config_hash").string(), config_hash(job_text + sets) + "\n");
+  EventLog events(run_dir / "events.jsonl");
+
+  heartbeat::Receiver heartbeats(local ? "127.0.0.1" : "0.0.0.0", 0);
+  spec.env["DOJO_HEARTBEAT_ADDR"] =
+      (local ? std::string("127.0.0.1") : this_host()) + ":" + std::to_string(heartbeats.port());
+  events.add("start", {{"job", json_string(job.name)},
+                       {"ranks", std::to_string(placement.ranks)},
+                       {"h100e", std::to_string(placement.h100e)},
+                       {"run_dir", json_string(run_dir.string())}});
+  std::string hosts_json = "[";
+  for (const HostAllocation& h : placement.hosts) {
+    hosts_json += (hosts_json.size() > 1 ? ", " : "") + std::string("{\"host\": ") +
+                  json_string(h.host) + ", \"slots\": " + std::to_string(h.slots) + "}";
+  }
+  events.add("placement", {{"hosts", hosts_json + "]"}, {"shares", "[" + join(shares) + "]"}});
+
+  const auto job_start = std::chrono::steady_clock::now();
+  // Heartbeats are how hangs are seen; command jobs opt in by sending them.
+  const bool watch = job.workload.has_value();
+  for (int attempt = 0;; ++attempt) {
+    spec.env["DOJO_ATTEMPT"] = std::to_string(attempt);
+    const std::vector<std::string> argv = mpirun_argv(spec);
+    write_file_atomically((run_dir / "command.txt").string(), shell_words(argv) + "\n");
+    AttemptOptions a;
+    a.argv = argv;
+    a.log = run_dir / ("attempt-" + std::to_string(attempt) + ".log");
+    a.ranks = placement.ranks;
+    a.rank_hosts = rank_hosts;
+    a.heartbeats = watch ? &heartbeats : nullptr;
+    a.job = job.name;
+    a.attempt = attempt;
+    a.hang_timeout_s = job.hang_timeout_s;
+    if (job.wall_time_s > 0) {
+      a.wall_deadline_s = std::max(
+          0.001,
+          job.wall_time_s -
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count());
+    }
+    a.stop_grace_s = options.stop_grace_s;
+    a.stop_requested = stop_requested;
+    events.add("attempt", {{"attempt", std::to_string(attempt)}});
+    const AttemptResult result = run_attempt(a);
+    events.add(to_string(result.outcome),
+               {{"attempt", std::to_string(attempt)},
+                {"reason", json_string(result.reason)},
+                {"ranks", "[" + join(result.failed_ranks) + "]"},
+                {"exit_code", std::to_string(result.exit_code)},
+                {"seconds", std::to_string(result.seconds)},
+                {"first_step_seconds", std::to_string(result.first_step_seconds)}});
+    switch (result.outcome) {
+      case AttemptResult::Outcome::kCompleted:
+        write_file_atomically((run_dir / "status").string(), "completed\n");
+        events.add("end", {{"status", json_string("completed")}});
+        out << "dojo launch: job " << job.name << " completed (attempt " << attempt << ")\n";
+        return 0;
+      case AttemptResult::Outcome::kStopped:
+        write_file_atomically((run_dir / "status").string(), "stopped\n");
+        events.add("end", {{"status", json_string("stopped")}});
+        err << "dojo launch: job " << job.name << " stopped on request\n";
+        return 3;
+      case AttemptResult::Outcome::kWallTime:
+        write_file_atomically((run_dir / "status").string(), "failed\n");
+        events.add("end",
+                   {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
+        err << "dojo launch: job " << job.name << ": " << result.reason << "\n";
+        return 1;
+      default:
+        break;
+    }
+    err << "dojo launch: job " << job.name << " attempt " << attempt << " "
+        << to_string(result.outcome) << ": " << result.reason << "\n";
+    if (attempt >= job.restarts.max || (stop_requested != nullptr && stop_requested->load())) {
+      write_file_atomically((run_dir / "status").string(), "failed\n");
+      events.add("end",
+                 {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
+      err << "dojo launch: job " << job.name << " failed after " << attempt + 1 << " attempt(s)\n";
+      return 1;
+    }
+    const double backoff =
+        std::min(job.restarts.backoff_max_s, job.restarts.backoff_s * std::pow(2.0, attempt));
+    events.add("restart",
+               {{"attempt", std::to_string(attempt + 1)}, {"backoff_s", std::to_string(backoff)}});
+    err << "dojo launch: restarting from the newest checkpoint in " << backoff << " s\n";
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(backoff);
+    while (std::chrono::steady_clock::now() < until &&
+           !(stop_requested && stop_requested->load())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace dojo::launch

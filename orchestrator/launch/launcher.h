@@ -1,0 +1,44 @@
+#pragma once
+// `dojo launch` (scripts/dojorun): place a job, start it through mpirun,
+// supervise it and restart it from its checkpoints.
+
+#include <atomic>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "orchestrator/config/loader.h"
+
+namespace dojo::launch {
+
+struct LaunchOptions {
+  std::optional<std::filesystem::path> job_file;
+  std::optional<std::filesystem::path> cluster_file;  ///< --cluster
+  std::vector<config::Override> overrides;            ///< --set
+  bool dry_run = false;
+  int np = 0;                                      ///< -np: overrides resources
+  std::vector<std::pair<std::string, int>> hosts;  ///< -H / --hostfile: bypass the inventory
+  std::vector<std::string> command;                ///< after --
+  std::filesystem::path run_dir;                   ///< default runs/<job name>
+  std::filesystem::path dojo_binary;               ///< the dojo the ranks run
+  std::string mpirun = "mpirun";
+  std::string rsh_agent;  ///< --rsh-agent; default ssh
+  double stop_grace_s = 60;
+  std::string version;  ///< "dojo X (git SHA)", recorded in the run directory
+};
+
+/// Exit codes: 0 the job completed; 1 it failed (restarts exhausted, or wall
+/// time); 3 it was stopped on request (a checkpoint saved); throws
+/// ConfigError or UsageError (exit 2) and LaunchError (exit 1) before it starts.
+int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
+           const std::atomic<bool>* stop_requested);
+
+/// Parses an OpenMPI hostfile ("host slots=N", comments, blank lines).
+std::vector<std::pair<std::string, int>> read_hostfile(const std::filesystem::path& path);
+/// Parses -H "host:slots,host,..." (slots default 1).
+std::vector<std::pair<std::string, int>> parse_host_list(const std::string& list);
+
+}  // namespace dojo::launch

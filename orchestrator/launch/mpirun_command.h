@@ -1,0 +1,33 @@
+#pragma once
+// The mpirun command of one attempt, built as an argument vector: nothing
+// ever goes through a shell, so names, values and paths pass literally.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dojo::launch {
+
+struct MpirunSpec {
+  std::string mpirun = "mpirun";
+  std::filesystem::path hostfile;
+  int ranks = 1;
+  std::string network_interface;  ///< "" lets MPI and NCCL choose
+  std::string rsh_agent;          ///< "" keeps mpirun's default (ssh)
+  bool as_root = false;
+  std::map<std::string, std::string> env;  ///< exported to every rank with -x
+  std::vector<std::string> program;        ///< what each rank runs
+};
+
+/// mpirun --hostfile H -np N --map-by slot --bind-to none --tag-output
+///   [--allow-run-as-root] [--mca plm_rsh_agent A]
+///   [--mca btl_tcp_if_include I --mca oob_tcp_if_include I -x NCCL_SOCKET_IFNAME=I]
+///   -x NAME=VALUE... PROGRAM...
+std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
+
+/// The argument vector as a shell would need it typed (for logs and
+/// --dry-run): every word quoted when it holds anything but [A-Za-z0-9_./=:,@+-].
+std::string shell_words(const std::vector<std::string>& argv);
+
+}  // namespace dojo::launch

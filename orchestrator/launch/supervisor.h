@@ -1,0 +1,47 @@
+#pragma once
+// Runs one attempt of a job: mpirun as a child in its own process group, its
+// output to a size-capped log, heartbeats watched for hangs, a wall-time
+// limit, and a stop request turned into a checkpoint-and-exit.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "orchestrator/heartbeat/heartbeat.h"
+
+namespace dojo::launch {
+
+struct AttemptOptions {
+  std::vector<std::string> argv;                      ///< mpirun and its arguments
+  std::filesystem::path log;                          ///< this attempt's log
+  std::size_t log_cap_bytes = std::size_t{64} << 20;  ///< head and tail kept beyond this
+  bool echo = true;                                   ///< copy the output to our stdout too
+  int ranks = 1;
+  std::vector<std::string> rank_hosts;        ///< host of each rank, for messages
+  heartbeat::Receiver* heartbeats = nullptr;  ///< null: no hang detection
+  std::string job;
+  int attempt = 0;
+  double hang_timeout_s = 120;
+  double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
+  double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+struct AttemptResult {
+  enum class Outcome { kCompleted, kFailed, kHung, kStopped, kWallTime };
+  Outcome outcome = Outcome::kFailed;
+  int exit_code = -1;
+  std::string reason;  ///< one line: what happened
+  std::vector<int> failed_ranks;
+  double seconds = 0;
+  double first_step_seconds = -1;  ///< from the start to the first heartbeat with progress
+};
+
+const char* to_string(AttemptResult::Outcome outcome);
+
+/// Runs the attempt to its end. No process of it is left behind when it returns.
+AttemptResult run_attempt(const AttemptOptions& options);
+
+}  // namespace dojo::launch
