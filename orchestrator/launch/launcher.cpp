@@ -204,7 +204,8 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     if (options.command.empty())
       throw UsageError("give a job file, or -- COMMAND ARGS...");
     job_text = "job:\n  name: " + name_from_command(options.command[0]) +
-               "\n  command: [placeholder]\n  resources: {ranks: 1}\n";
+               "\n  command: [placeholder]\n  resources: {ranks: " +
+               std::to_string(std::max(options.np, 1)) + "}\n";
     job = config::load_job_text(job_text, std::filesystem::current_path() / "(command line)",
                                 options.overrides);
   }

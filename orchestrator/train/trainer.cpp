@@ -431,8 +431,10 @@ TrainSummary Run::run() {
     summary_.exposed_communication_seconds += bucketer_->exposed_seconds();
     summary_.communication_seconds += bucketer_->communication_seconds();
     summary_.final_loss = loss;
-    if (loss_log_ != nullptr)
+    if (loss_log_ != nullptr) {
       std::fprintf(loss_log_, "%lld,%.9g\n", static_cast<long long>(state_.step), loss);
+      std::fflush(loss_log_);  // the curve is readable while the job runs
+    }
     if (metrics_) {
       metrics_->step(step_seconds, static_cast<std::size_t>(global_batch_));
       metrics_->loss(loss);

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# launch_test.sh CASE DOJO: dojo launch (scripts/dojorun) end to end on this
+# machine. Each case prints what it checks and exits non-zero on failure.
+set -u
+case_name=$1
+dojo=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'pkill -KILL -f "$work" 2>/dev/null; rm -rf "$work"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+job="$root/configs/jobs/fashion-mnist.yaml"
+short=(--set workload.max_steps=60 --set workload.global_batch=64 --set metrics.enabled=false
+       --set checkpoint.every_steps=20 --set restarts.backoff_s=0.2 --set workload.seed=5)
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# No process of a run may outlive it.
+no_orphans() {
+  sleep 0.5
+  if pgrep -f "$work" >/dev/null; then pgrep -af "$work" >&2; fail "processes left behind"; fi
+}
+
+case "$case_name" in
+  dry-run)
+    # Golden output: the hostfile and the exact command (the free MASTER_PORT normalised).
+    "$dojo" launch "$root/configs/jobs/synthetic-resnet50.yaml" --dry-run --run-dir "$work/r" |
+      sed -E 's/MASTER_PORT=[0-9]+/MASTER_PORT=N/; s#'"$(readlink -f "$dojo")"'#DOJO#g; s#'"$root"'#ROOT#g; s#'"$work"'#WORK#g' >"$work/got"
+    cat >"$work/want" <<'GOLDEN'
+# placement: 64 ranks on 8 node(s), 64.000 H100e
+# hostfile WORK/r/hostfile
+h100-001 slots=8
+h100-002 slots=8
+h100-003 slots=8
+h100-004 slots=8
+h100-005 slots=8
+h100-006 slots=8
+h100-007 slots=8
+h100-008 slots=8
+# batch shares 128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128
+# command
+mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-output --allow-run-as-root --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include ib0 -x DOJO_ATTEMPT=0 -x DOJO_BATCH_SHARES=128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128 -x DOJO_HEARTBEAT_ADDR=LAUNCHER:PORT -x DOJO_JOB=synthetic-resnet50 -x DOJO_RUN_DIR=WORK/r -x MASTER_ADDR=h100-001 -x MASTER_PORT=N -x NCCL_DEBUG=WARN -x NCCL_SOCKET_IFNAME=ib0 DOJO exec -- DOJO worker ROOT/configs/jobs/synthetic-resnet50.yaml --run-dir WORK/r
+GOLDEN
+    if [ "$(id -u)" -ne 0 ]; then sed -i 's/ --allow-run-as-root//' "$work/want"; fi
+    diff "$work/want" "$work/got" || fail "dry-run output differs from the golden one"
+    # Not enough capacity: an error saying what is available, exit 1.
+    "$dojo" launch "$root/configs/jobs/synthetic-resnet50.yaml" --set resources.h100e=5000 --dry-run >"$work/out" 2>&1
+    [ $? -eq 1 ] || fail "an impossible request should exit 1"
+    grep -q "cannot place 5000.0 H100e on cluster \"example-h100\": 220 slots (157.0 H100e) are free on 30 up nodes" "$work/out" ||
+      { cat "$work/out"; fail "capacity message"; }
+    [ ! -e "$work/r" ] || fail "a dry run writes nothing"
+    echo "dry-run golden output and capacity errors"
+    ;;
+  command-env)
+    # A command job gets the torchrun environment; RANK agrees with MPI's own rank.
+    for np in 1 2 3 4; do
+      "$dojo" launch -np "$np" --run-dir "$work/env$np" -- sh -c \
+        'echo "check RANK=$RANK OMPI=$OMPI_COMM_WORLD_RANK WORLD=$WORLD_SIZE/$OMPI_COMM_WORLD_SIZE LOCAL=$LOCAL_RANK/$LOCAL_WORLD_SIZE SHARE=$DOJO_BATCH_SHARE JOB=$DOJO_JOB ATTEMPT=$DOJO_ATTEMPT MASTER=$MASTER_ADDR:$MASTER_PORT"' \
+        >"$work/out" 2>&1 || { cat "$work/out"; fail "np $np failed"; }
+      [ "$(grep -c 'check RANK' "$work/out")" -eq "$np" ] || { cat "$work/out"; fail "np $np: not every rank ran"; }
+      grep 'check RANK' "$work/out" | while read -r line; do
+        rank=$(sed -E 's/.*RANK=([0-9]+) OMPI=([0-9]+).*/\1 \2/' <<<"$line")
+        set -- $rank
+        [ "$1" = "$2" ] || fail "RANK $1 differs from MPI's rank $2"
+      done || exit 1
+      grep -q "WORLD=$np/$np" "$work/out" || fail "WORLD_SIZE"
+      grep -q "JOB=sh ATTEMPT=0 MASTER=127.0.0.1:[0-9]" "$work/out" || fail "DOJO_JOB/ATTEMPT/MASTER"
+      [ "$(cat "$work/env$np/status")" = completed ] || fail "status file"
+    done
+    "$dojo" launch -np 2 --set "resources.shares=[3, 1]" --run-dir "$work/shares" -- sh -c 'echo "share $RANK $DOJO_BATCH_SHARE"' >"$work/out" 2>&1
+    grep -q "share 0 3" "$work/out" && grep -q "share 1 1" "$work/out" || { cat "$work/out"; fail "explicit shares"; }
+    no_orphans
+    echo "command jobs see the torchrun environment at 1-4 ranks"
+    ;;
+  literal)
+    # Shell metacharacters in names, env values and paths pass literally.
+    dir="$work/dir with spaces; \$(touch $work/pwned)"
+    "$dojo" launch -np 2 --run-dir "$dir" --set 'env.WEIRD=a b;$(touch '"$work"'/pwned2) `id` "q"' -- \
+      printenv WEIRD >"$work/out" 2>&1 || { cat "$work/out"; fail "launch failed"; }
+    [ "$(grep -c 'a b;$(touch '"$work"'/pwned2) `id` "q"' "$work/out")" -eq 2 ] || { cat "$work/out"; fail "env value altered"; }
+    [ ! -e "$work/pwned" ] && [ ! -e "$work/pwned2" ] || fail "a metacharacter was run by a shell"
+    [ -f "$dir/status" ] || fail "run directory with spaces"
+    "$dojo" launch -np 1 --set 'name=../escape' -- true >"$work/out" 2>&1
+    [ $? -eq 2 ] || fail "an escaping job name should be refused (exit 2)"
+    grep -q 'job.name: "../escape" is not a valid name' "$work/out" || { cat "$work/out"; fail "name message"; }
+    echo "metacharacters pass literally; escaping names are refused"
+    ;;
+  faults)
+    # A rank that exits, one SIGKILLed, one stopped (SIGSTOP): each attempt is
+    # ended, the job restarts from its checkpoint and ends bit-identical to an
+    # undisturbed run, with no process left behind.
+    "$dojo" launch "$job" "${short[@]}" --run-dir "$work/clean" >"$work/out" 2>&1 || { cat "$work/out"; fail "clean run"; }
+    final=checkpoints/step-000000000060.ckpt
+
+    "$dojo" launch "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
+      --run-dir "$work/exit" >"$work/out" 2>&1 || { cat "$work/out"; fail "exit-at-step run did not complete"; }
+    grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on localhost failed)" "$work/out" || { cat "$work/out"; fail "exit message"; }
+    cmp "$work/clean/$final" "$work/exit/$final" || fail "exit-at-step result differs"
+    echo "rank exit at step 30: restarted and identical"
+
+    slow=(--set workload.max_steps=300 --set checkpoint.every_steps=50 --set "workload.hidden_layers=[1024, 1024]")
+    # Waits until the run in $1 has logged $2 steps.
+    wait_steps() { for _ in $(seq 600); do [ "$( (wc -l <"$1/loss.csv") 2>/dev/null || echo 0)" -ge "$2" ] && return; sleep 0.05; done; }
+    "$dojo" launch "$job" "${short[@]}" "${slow[@]}" --run-dir "$work/clean2" >"$work/out" 2>&1 || fail "clean long run"
+    final2=checkpoints/step-000000000300.ckpt
+    "$dojo" launch "$job" "${short[@]}" "${slow[@]}" --run-dir "$work/kill" >"$work/out" 2>&1 &
+    launcher=$!
+    wait_steps "$work/kill" 100
+    victim=$(pgrep -f "worker .*--run-dir $work/kill" | tail -n 1)
+    [ -n "$victim" ] || fail "no rank to kill"
+    kill -KILL "$victim"
+    wait $launcher || { cat "$work/out"; fail "SIGKILL run did not complete"; }
+    grep -q "attempt 0 failed" "$work/out" || { cat "$work/out"; fail "SIGKILL not seen"; }
+    cmp "$work/clean2/$final2" "$work/kill/$final2" || fail "SIGKILL result differs"
+    echo "SIGKILLed rank: restarted and identical"
+
+    "$dojo" launch "$job" "${short[@]}" "${slow[@]}" --set hang_timeout_s=3 --run-dir "$work/stop" >"$work/out" 2>&1 &
+    launcher=$!
+    wait_steps "$work/stop" 100
+    victim=$(pgrep -f "worker .*--run-dir $work/stop" | tail -n 1)
+    kill -STOP "$victim"
+    wait $launcher || { cat "$work/out"; fail "SIGSTOP run did not complete"; }
+    grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\) from rank [01] on localhost" "$work/out" ||
+      { cat "$work/out"; fail "hang message"; }
+    cmp "$work/clean2/$final2" "$work/stop/$final2" || fail "SIGSTOP result differs"
+    grep -q '"event": "hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
+    no_orphans
+    echo "SIGSTOPped rank: hang detected, restarted and identical; nothing left behind"
+    ;;
+  usage)
+    "$dojo" launch -np 0 -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-np expects a positive count' "$work/out" || fail "-np 0"
+    "$dojo" launch --frobnicate >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q 'unknown flag "--frobnicate"' "$work/out" || fail "unknown flag"
+    "$dojo" launch -- >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-- needs a command' "$work/out" || fail "empty command"
+    "$dojo" launch >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q 'give a job file, or -- COMMAND' "$work/out" || fail "nothing to run"
+    "$dojo" launch -H 'a:x' -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-H expects host:slots' "$work/out" || fail "-H"
+    "$dojo" launch -np 1 --run-dir "$work/nf" -- /nonexistent/program >"$work/out" 2>&1; [ $? -eq 1 ] || fail "a missing program fails the job"
+    echo "usage errors are clear and exit 2"
+    ;;
+  *)
+    fail "unknown case $case_name"
+    ;;
+esac
