@@ -66,6 +66,8 @@ int run_launch(std::span<const std::string> args_in, Streams& io) {
       options.run_dir = value();
     } else if (a == "--mpirun") {
       options.mpirun = value();
+    } else if (a == "--state-dir") {
+      options.state_dir = value();
     } else if (a == "--rsh-agent") {
       options.rsh_agent = value();
     } else if (!a.empty() && a[0] == '-') {

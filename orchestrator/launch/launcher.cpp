@@ -19,6 +19,7 @@
 #include "orchestrator/config/shares.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
 #include "orchestrator/launch/supervisor.h"
@@ -239,7 +240,32 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   request.ranks = job.resources.ranks.value_or(0);
   request.h100e = job.resources.h100e.value_or(0);
   request.ranks_per_node = job.resources.ranks_per_node.value_or(0);
-  Placement placement = place(cluster, request, Unavailable{});
+  // Placement goes through the ledger, so two launchers never book the same slots.
+  Ledger ledger(options.state_dir.empty() ? default_state_dir() : options.state_dir);
+  const std::string job_id = job.name + "@" + this_host() + ":" + std::to_string(::getpid());
+  auto place_with = [&](const Unavailable& unavailable) { return place(cluster, request, unavailable); };
+  Placement placement;
+  if (options.dry_run) {
+    Unavailable held;
+    for (const Booking& b : ledger.bookings()) {
+      for (const auto& [host, n] : b.slots) held.held_slots[host] += n;
+    }
+    placement = place_with(held);
+  } else {
+    placement = ledger.book(job_id, place_with);
+  }
+  struct Release {
+    Ledger& ledger;
+    const std::string& id;
+    bool active;
+    ~Release() {
+      if (!active) return;
+      try {
+        ledger.release(id);
+      } catch (...) {
+      }
+    }
+  } release{ledger, job_id, !options.dry_run};
 
   // 3. Batch shares: explicit, else by each rank's H100e factor.
   const int global_batch = job.workload ? job.workload->global_batch : 256;
@@ -358,6 +384,13 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     }
     a.stop_grace_s = options.stop_grace_s;
     a.stop_requested = stop_requested;
+    auto last_renewal = std::chrono::steady_clock::now();
+    a.on_tick = [&] {
+      if (std::chrono::steady_clock::now() - last_renewal > std::chrono::seconds(60)) {
+        last_renewal = std::chrono::steady_clock::now();
+        ledger.renew(job_id);
+      }
+    };
     events.add("attempt", {{"attempt", std::to_string(attempt)}});
     const AttemptResult result = run_attempt(a);
     events.add(to_string(result.outcome),

@@ -28,6 +28,7 @@ struct LaunchOptions {
   std::string rsh_agent;  ///< --rsh-agent; default ssh
   double stop_grace_s = 60;
   std::string version;  ///< "dojo X (git SHA)", recorded in the run directory
+  std::filesystem::path state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
 };
 
 /// Exit codes: 0 the job completed; 1 it failed (restarts exhausted, or wall

@@ -146,6 +146,7 @@ AttemptResult run_attempt(const AttemptOptions& options) {
   int status = 0;
   bool exited = false;
   bool pipe_open = true;
+  Clock::time_point last_tick = start;
 
   while (!exited || pipe_open) {
     if (pipe_open) {
@@ -175,6 +176,10 @@ AttemptResult run_attempt(const AttemptOptions& options) {
     }
     if (exited)
       continue;
+    if (options.on_tick && since(last_tick) >= 1.0) {
+      last_tick = Clock::now();
+      options.on_tick();
+    }
 
     // Heartbeats: progress is a step or a collective sequence number that grew.
     if (options.heartbeats != nullptr) {

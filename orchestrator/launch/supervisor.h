@@ -27,6 +27,8 @@ struct AttemptOptions {
   double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
   double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
   const std::atomic<bool>* stop_requested = nullptr;
+  /// Called about once a second while the attempt runs (lease renewal).
+  std::function<void()> on_tick;
 };
 
 struct AttemptResult {

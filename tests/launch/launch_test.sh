@@ -8,6 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'pkill -KILL -f "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export DOJO_STATE_DIR="$work/state"  # a ledger of this test's own
 job="$root/configs/jobs/fashion-mnist.yaml"
 short=(--set workload.max_steps=60 --set workload.global_batch=64 --set metrics.enabled=false
        --set checkpoint.every_steps=20 --set restarts.backoff_s=0.2 --set workload.seed=5)
@@ -124,6 +125,26 @@ GOLDEN
     grep -q '"event": "hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
     no_orphans
     echo "SIGSTOPped rank: hang detected, restarted and identical; nothing left behind"
+    ;;
+  ledger)
+    # Two launchers never book the same slots; a dead launcher's booking is reclaimed.
+    printf 'cluster:\n  name: tiny\n  accelerators: %s\n  nodes: [{host: localhost, slots: 2, accelerator: cpu}]\n' \
+      "$root/configs/accelerators.yaml" >"$work/tiny.yaml"
+    "$dojo" launch --cluster "$work/tiny.yaml" -np 2 --run-dir "$work/a" -- sleep 4 >"$work/a.out" 2>&1 &
+    first=$!
+    for _ in $(seq 100); do [ -s "$work/state/ledger.tsv" ] && break; sleep 0.05; done
+    grep -q "localhost:2" "$work/state/ledger.tsv" || fail "the first job is not in the ledger"
+    "$dojo" launch --cluster "$work/tiny.yaml" -np 1 --run-dir "$work/b" -- true >"$work/out" 2>&1
+    [ $? -eq 1 ] || fail "a second job on held slots should fail"
+    grep -q 'cannot place 1 ranks on cluster "tiny": 0 slots (0.0 H100e) are free on 0 up nodes; 2 slots are held by other jobs' "$work/out" ||
+      { cat "$work/out"; fail "held-slots message"; }
+    wait $first || fail "the first job failed"
+    [ ! -s "$work/state/ledger.tsv" ] || fail "a finished job keeps its booking"
+    # A launcher that died (its pid is gone) does not hold slots any more.
+    printf 'ghost@%s\t%s\t999999\t9999999999\t0.01\tlocalhost:2\n' "$(hostname)" "$(hostname)" >"$work/state/ledger.tsv"
+    "$dojo" launch --cluster "$work/tiny.yaml" -np 2 --run-dir "$work/c" -- true >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "a dead launcher's booking was not reclaimed"; }
+    echo "ledger: held slots refused, released at the end, dead bookings reclaimed"
     ;;
   usage)
     "$dojo" launch -np 0 -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-np expects a positive count' "$work/out" || fail "-np 0"
