@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,7 +62,11 @@ class EventLog {
            const std::vector<std::pair<std::string, std::string>>& fields) {
     if (!out_)
       return;
-    out_ << "{\"time\": " << json_string(now_iso()) << ", \"event\": " << json_string(event);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    out_ << "{\"time\": " << json_string(now_iso()) << ", \"unix_ms\": " << ms
+         << ", \"event\": " << json_string(event);
     for (const auto& [key, value] : fields)
       out_ << ", " << json_string(key) << ": " << value;
     out_ << "}\n" << std::flush;
@@ -131,7 +136,94 @@ std::string join(const std::vector<int>& values) {
   return text;
 }
 
+std::atomic<bool> g_stop{false};
+void request_stop(int) {
+  g_stop.store(true);
+}
+
+int count_arg(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 1 || n > 1'000'000) {
+    throw UsageError(flag + " expects a positive count, got \"" + value + "\"");
+  }
+  return static_cast<int>(n);
+}
+
 }  // namespace
+
+LaunchOptions parse_launch_args(std::vector<std::string> args) {
+  LaunchOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      options.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      args.resize(i);
+      if (options.command.empty())
+        throw UsageError("-- needs a command after it");
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size())
+        throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--dry-run") {
+      options.dry_run = true;
+    } else if (a == "--set") {
+      options.overrides.push_back(config::parse_override(value()));
+    } else if (a.rfind("--set=", 0) == 0) {
+      options.overrides.push_back(config::parse_override(a.substr(6)));
+    } else if (a == "--cluster") {
+      options.cluster_file = value();
+    } else if (a == "-np" || a == "-n") {
+      options.np = count_arg(a, value());
+    } else if (a == "-H" || a == "--host") {
+      options.hosts = parse_host_list(value());
+    } else if (a == "--hostfile") {
+      options.hosts = read_hostfile(value());
+    } else if (a == "--run-dir") {
+      options.run_dir = value();
+    } else if (a == "--state-dir") {
+      options.state_dir = value();
+    } else if (a == "--mpirun") {
+      options.mpirun = value();
+    } else if (a == "--rsh-agent") {
+      options.rsh_agent = value();
+    } else if (!a.empty() && a[0] == '-') {
+      throw UsageError("unknown flag \"" + a + "\"");
+    } else if (!options.job_file) {
+      options.job_file = a;
+    } else {
+      throw UsageError("one job file, please (got \"" + options.job_file->string() + "\" and \"" +
+                       a + "\")");
+    }
+  }
+  return options;
+}
+
+int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,
+                std::ostream& err) {
+  LaunchOptions options = parse_launch_args(args);
+  options.version = version;
+  char self[4096] = {};
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  const std::filesystem::path here =
+      n > 0 ? std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path()
+            : std::filesystem::path();
+  options.dojo_binary = here.empty() ? std::filesystem::path("dojo") : here / "dojo";
+  if (!here.empty() && ::access((here / "dojo-exec").c_str(), X_OK) == 0) {
+    options.exec_binary = here / "dojo-exec";
+  }
+  struct sigaction action {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM})
+    sigaction(sig, &action, nullptr);
+  return launch(options, out, err, &g_stop);
+}
 
 std::vector<std::pair<std::string, int>> parse_host_list(const std::string& list) {
   std::vector<std::pair<std::string, int>> hosts;
@@ -243,12 +335,15 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   // Placement goes through the ledger, so two launchers never book the same slots.
   Ledger ledger(options.state_dir.empty() ? default_state_dir() : options.state_dir);
   const std::string job_id = job.name + "@" + this_host() + ":" + std::to_string(::getpid());
-  auto place_with = [&](const Unavailable& unavailable) { return place(cluster, request, unavailable); };
+  auto place_with = [&](const Unavailable& unavailable) {
+    return place(cluster, request, unavailable);
+  };
   Placement placement;
   if (options.dry_run) {
     Unavailable held;
     for (const Booking& b : ledger.bookings()) {
-      for (const auto& [host, n] : b.slots) held.held_slots[host] += n;
+      for (const auto& [host, n] : b.slots)
+        held.held_slots[host] += n;
     }
     placement = place_with(held);
   } else {
@@ -259,7 +354,8 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     const std::string& id;
     bool active;
     ~Release() {
-      if (!active) return;
+      if (!active)
+        return;
       try {
         ledger.release(id);
       } catch (...) {
@@ -285,7 +381,10 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   //    torchrun environment.
   const std::filesystem::path run_dir = std::filesystem::absolute(
       options.run_dir.empty() ? std::filesystem::path("runs") / job.name : options.run_dir);
-  std::vector<std::string> program = {options.dojo_binary.string(), "exec", "--"};
+  std::vector<std::string> program =
+      options.exec_binary.empty()
+          ? std::vector<std::string>{options.dojo_binary.string(), "exec", "--"}
+          : std::vector<std::string>{options.exec_binary.string(), "--"};
   if (job.workload) {
     if (!options.job_file)
       throw UsageError("a built-in workload needs a job file");

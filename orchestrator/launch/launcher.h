@@ -24,11 +24,13 @@ struct LaunchOptions {
   std::vector<std::string> command;                ///< after --
   std::filesystem::path run_dir;                   ///< default runs/<job name>
   std::filesystem::path dojo_binary;               ///< the dojo the ranks run
+  std::filesystem::path exec_binary;               ///< the rank shim: dojo-exec, else "dojo exec"
   std::string mpirun = "mpirun";
   std::string rsh_agent;  ///< --rsh-agent; default ssh
   double stop_grace_s = 60;
   std::string version;  ///< "dojo X (git SHA)", recorded in the run directory
-  std::filesystem::path state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
+  std::filesystem::path
+      state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
 };
 
 /// Exit codes: 0 the job completed; 1 it failed (restarts exhausted, or wall
@@ -36,6 +38,16 @@ struct LaunchOptions {
 /// ConfigError or UsageError (exit 2) and LaunchError (exit 1) before it starts.
 int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
            const std::atomic<bool>* stop_requested);
+
+/// Parses the command line of `dojo launch` / dojo-launch (everything after
+/// `--` is the command, passed on literally). Throws UsageError.
+LaunchOptions parse_launch_args(std::vector<std::string> args);
+
+/// The whole of `dojo launch`: parses `args`, stops the job cleanly on
+/// SIGINT and SIGTERM, finds the dojo binaries next to this executable, and
+/// launches. Throws ConfigError and UsageError (exit 2) and dojo::Error (exit 1).
+int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,
+                std::ostream& err);
 
 /// Parses an OpenMPI hostfile ("host slots=N", comments, blank lines).
 std::vector<std::pair<std::string, int>> read_hostfile(const std::filesystem::path& path);

@@ -25,11 +25,13 @@ class Lock {
     std::filesystem::create_directories(dir);
     fd_ = ::open((dir / "ledger.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
-      throw LaunchError("cannot lock the allocation ledger in " + dir.string() + ": " + errno_text(errno));
+      throw LaunchError("cannot lock the allocation ledger in " + dir.string() + ": " +
+                        errno_text(errno));
     }
   }
   ~Lock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+    if (fd_ >= 0)
+      ::close(fd_);  // closing releases the lock
   }
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
@@ -40,20 +42,22 @@ class Lock {
 
 std::string format(const Booking& b) {
   std::string slots;
-  for (const auto& [host, n] : b.slots) slots += (slots.empty() ? "" : ",") + host + ":" + std::to_string(n);
+  for (const auto& [host, n] : b.slots)
+    slots += (slots.empty() ? "" : ",") + host + ":" + std::to_string(n);
   std::ostringstream line;
-  line << b.job_id << '\t' << b.launcher_host << '\t' << b.launcher_pid << '\t' << b.lease_until << '\t'
-       << b.h100e << '\t' << slots;
+  line << b.job_id << '\t' << b.launcher_host << '\t' << b.launcher_pid << '\t' << b.lease_until
+       << '\t' << b.h100e << '\t' << slots;
   return line.str();
 }
 
 bool parse(const std::string& line, Booking& b) {
   std::istringstream in(line);
   std::string slots;
-  if (!std::getline(in, b.job_id, '\t') || !std::getline(in, b.launcher_host, '\t')) return false;
+  if (!std::getline(in, b.job_id, '\t') || !std::getline(in, b.launcher_host, '\t'))
+    return false;
   std::string pid, lease, h100e;
-  if (!std::getline(in, pid, '\t') || !std::getline(in, lease, '\t') || !std::getline(in, h100e, '\t') ||
-      !std::getline(in, slots)) {
+  if (!std::getline(in, pid, '\t') || !std::getline(in, lease, '\t') ||
+      !std::getline(in, h100e, '\t') || !std::getline(in, slots)) {
     return false;
   }
   try {
@@ -67,14 +71,16 @@ bool parse(const std::string& line, Booking& b) {
   std::string item;
   while (std::getline(items, item, ',')) {
     const std::size_t colon = item.rfind(':');
-    if (colon == std::string::npos) return false;
+    if (colon == std::string::npos)
+      return false;
     b.slots.emplace_back(item.substr(0, colon), std::atoi(item.c_str() + colon + 1));
   }
   return true;
 }
 
 bool alive(const Booking& b) {
-  if (b.lease_until < static_cast<long long>(std::time(nullptr))) return false;
+  if (b.lease_until < static_cast<long long>(std::time(nullptr)))
+    return false;
   if (b.launcher_host == this_host()) {
     return ::kill(static_cast<pid_t>(b.launcher_pid), 0) == 0 || errno == EPERM;
   }
@@ -84,7 +90,8 @@ bool alive(const Booking& b) {
 }  // namespace
 
 std::filesystem::path default_state_dir() {
-  if (const char* dir = std::getenv("DOJO_STATE_DIR"); dir != nullptr && *dir != '\0') return dir;
+  if (const char* dir = std::getenv("DOJO_STATE_DIR"); dir != nullptr && *dir != '\0')
+    return dir;
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0') {
     return std::filesystem::path(xdg) / "dojo";
   }
@@ -100,14 +107,16 @@ std::vector<Booking> Ledger::read_live() const {
   std::string line;
   while (std::getline(in, line)) {
     Booking b;
-    if (parse(line, b) && alive(b)) live.push_back(std::move(b));
+    if (parse(line, b) && alive(b))
+      live.push_back(std::move(b));
   }
   return live;
 }
 
 void Ledger::write(const std::vector<Booking>& bookings) const {
   std::string text;
-  for (const Booking& b : bookings) text += format(b) + "\n";
+  for (const Booking& b : bookings)
+    text += format(b) + "\n";
   write_file_atomically((dir_ / "ledger.tsv").string(), text);
 }
 
@@ -117,8 +126,10 @@ Placement Ledger::book(const std::string& job_id,
   std::vector<Booking> live = read_live();
   Unavailable unavailable;
   for (const Booking& b : live) {
-    if (b.job_id == job_id) continue;
-    for (const auto& [host, n] : b.slots) unavailable.held_slots[host] += n;
+    if (b.job_id == job_id)
+      continue;
+    for (const auto& [host, n] : b.slots)
+      unavailable.held_slots[host] += n;
   }
   Placement placement = place(unavailable);
   std::erase_if(live, [&](const Booking& b) { return b.job_id == job_id; });
@@ -128,7 +139,8 @@ Placement Ledger::book(const std::string& job_id,
   mine.launcher_pid = ::getpid();
   mine.lease_until = static_cast<long long>(std::time(nullptr)) + kLeaseSeconds;
   mine.h100e = placement.h100e;
-  for (const HostAllocation& h : placement.hosts) mine.slots.emplace_back(h.host, h.slots);
+  for (const HostAllocation& h : placement.hosts)
+    mine.slots.emplace_back(h.host, h.slots);
   live.push_back(mine);
   write(live);
   return placement;
@@ -138,7 +150,8 @@ void Ledger::renew(const std::string& job_id) {
   Lock lock(dir_);
   std::vector<Booking> live = read_live();
   for (Booking& b : live) {
-    if (b.job_id == job_id) b.lease_until = static_cast<long long>(std::time(nullptr)) + kLeaseSeconds;
+    if (b.job_id == job_id)
+      b.lease_until = static_cast<long long>(std::time(nullptr)) + kLeaseSeconds;
   }
   write(live);
 }

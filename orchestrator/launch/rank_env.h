@@ -1,0 +1,17 @@
+#pragma once
+// What `dojo exec` (and the lean dojo-exec) does on every rank: give a
+// command the torchrun environment of its rank, then become it.
+
+#include <string>
+#include <vector>
+
+namespace dojo::launch {
+
+/// Sets RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE from Open MPI's
+/// OMPI_COMM_WORLD_* variables and DOJO_BATCH_SHARE from the launcher's
+/// DOJO_BATCH_SHARES, then execs `command`. Returns only on failure, with
+/// the message in `error`: 2 when not under mpirun, 127 when the command
+/// cannot be run.
+int exec_with_rank_env(const std::vector<std::string>& command, std::string& error);
+
+}  // namespace dojo::launch
