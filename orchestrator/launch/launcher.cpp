@@ -20,10 +20,12 @@
 #include "orchestrator/config/shares.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/launcher_metrics.h"
 #include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
 #include "orchestrator/launch/supervisor.h"
+#include "orchestrator/metrics/exporter.h"
 
 namespace dojo::launch {
 namespace {
@@ -459,6 +461,26 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   }
   events.add("placement", {{"hosts", hosts_json + "]"}, {"shares", "[" + join(shares) + "]"}});
 
+  // The launcher's own metrics, and file_sd targets Prometheus picks up.
+  std::unique_ptr<LauncherMetrics> metrics;
+  std::unique_ptr<metrics::Exporter> exporter;
+  std::unique_ptr<FileSdTargets> targets;
+  const std::filesystem::path state_dir =
+      options.state_dir.empty() ? default_state_dir() : options.state_dir;
+  if (job.metrics.enabled) {
+    metrics = std::make_unique<LauncherMetrics>(job.name, placement.ranks, placement.h100e);
+    exporter = std::make_unique<metrics::Exporter>(metrics::ExporterOptions{job.metrics.bind, 0});
+    exporter->add(metrics->registry());
+    write_file_atomically((run_dir / "launcher.port").string(),
+                          std::to_string(exporter->port()) + "\n");
+    targets = std::make_unique<FileSdTargets>(
+        state_dir / "prometheus" / (job.name + "-" + std::to_string(::getpid()) + ".json"),
+        job.name);
+    targets->set("launcher", exporter->endpoint());
+  }
+  const std::string rank0_host = local ? "127.0.0.1" : master;
+  bool job_target_known = false;
+
   const auto job_start = std::chrono::steady_clock::now();
   // Heartbeats are how hangs are seen; command jobs opt in by sending them.
   const bool watch = job.workload.has_value();
@@ -484,12 +506,27 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     a.stop_grace_s = options.stop_grace_s;
     a.stop_requested = stop_requested;
     auto last_renewal = std::chrono::steady_clock::now();
-    a.on_tick = [&] {
+    a.on_tick = [&](double heartbeat_age) {
       if (std::chrono::steady_clock::now() - last_renewal > std::chrono::seconds(60)) {
         last_renewal = std::chrono::steady_clock::now();
         ledger.renew(job_id);
       }
+      if (metrics)
+        metrics->heartbeat_age(heartbeat_age);
+      // Rank 0 records its exporter's port in the run directory once it serves.
+      if (targets && !job_target_known) {
+        std::ifstream port_file(run_dir / "metrics.port");
+        int port = 0;
+        if (port_file >> port && port > 0) {
+          targets->set("job", rank0_host + ":" + std::to_string(port));
+          job_target_known = true;
+        }
+      }
     };
+    if (metrics) {
+      metrics->state("running");
+      metrics->attempt(attempt);
+    }
     events.add("attempt", {{"attempt", std::to_string(attempt)}});
     const AttemptResult result = run_attempt(a);
     events.add(to_string(result.outcome),
@@ -502,16 +539,22 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     switch (result.outcome) {
       case AttemptResult::Outcome::kCompleted:
         write_file_atomically((run_dir / "status").string(), "completed\n");
+        if (metrics)
+          metrics->state("completed");
         events.add("end", {{"status", json_string("completed")}});
         out << "dojo launch: job " << job.name << " completed (attempt " << attempt << ")\n";
         return 0;
       case AttemptResult::Outcome::kStopped:
         write_file_atomically((run_dir / "status").string(), "stopped\n");
+        if (metrics)
+          metrics->state("stopped");
         events.add("end", {{"status", json_string("stopped")}});
         err << "dojo launch: job " << job.name << " stopped on request\n";
         return 3;
       case AttemptResult::Outcome::kWallTime:
         write_file_atomically((run_dir / "status").string(), "failed\n");
+        if (metrics)
+          metrics->state("failed");
         events.add("end",
                    {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
         err << "dojo launch: job " << job.name << ": " << result.reason << "\n";
@@ -523,10 +566,16 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
         << to_string(result.outcome) << ": " << result.reason << "\n";
     if (attempt >= job.restarts.max || (stop_requested != nullptr && stop_requested->load())) {
       write_file_atomically((run_dir / "status").string(), "failed\n");
+      if (metrics)
+        metrics->state("failed");
       events.add("end",
                  {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
       err << "dojo launch: job " << job.name << " failed after " << attempt + 1 << " attempt(s)\n";
       return 1;
+    }
+    if (metrics) {
+      metrics->state("restarting");
+      metrics->restarted();
     }
     const double backoff =
         std::min(job.restarts.backoff_max_s, job.restarts.backoff_s * std::pow(2.0, attempt));

@@ -178,7 +178,10 @@ AttemptResult run_attempt(const AttemptOptions& options) {
       continue;
     if (options.on_tick && since(last_tick) >= 1.0) {
       last_tick = Clock::now();
-      options.on_tick();
+      double age = 0;
+      for (const auto& t : last_progress)
+        age = std::max(age, since(t));
+      options.on_tick(age);
     }
 
     // Heartbeats: progress is a step or a collective sequence number that grew.

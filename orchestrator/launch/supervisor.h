@@ -27,8 +27,9 @@ struct AttemptOptions {
   double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
   double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
   const std::atomic<bool>* stop_requested = nullptr;
-  /// Called about once a second while the attempt runs (lease renewal).
-  std::function<void()> on_tick;
+  /// Called about once a second while the attempt runs (lease renewal,
+  /// metrics) with the seconds since the slowest rank last made progress.
+  std::function<void(double heartbeat_age_s)> on_tick;
 };
 
 struct AttemptResult {

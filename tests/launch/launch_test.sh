@@ -146,6 +146,41 @@ GOLDEN
       { cat "$work/out"; fail "a dead launcher's booking was not reclaimed"; }
     echo "ledger: held slots refused, released at the end, dead bookings reclaimed"
     ;;
+  metrics)
+    # The launcher serves supervision metrics and lists the job's endpoints in
+    # a file_sd target file while it runs; the file goes away at the end.
+    "$dojo" launch "$job" --set resources.ranks=2 --set workload.epochs=20 --run-dir "$work/m" >"$work/out" 2>&1 &
+    launcher=$!
+    sd=""
+    for _ in $(seq 300); do
+      sd=$(ls "$work/state/prometheus/"*.json 2>/dev/null | head -n 1)
+      [ -n "$sd" ] && grep -q '"dojo_role": "job"' "$sd" && break
+      sleep 0.1
+    done
+    [ -n "$sd" ] || { kill -INT $launcher; fail "no file_sd target file"; }
+    grep -q '"dojo_role": "job"' "$sd" || { cat "$sd"; kill -INT $launcher; fail "the job's endpoint is not listed"; }
+    python3 -c "import json,sys; groups=json.load(open(sys.argv[1])); assert all(g['labels']['job_name']=='fashion-mnist' for g in groups)" "$sd" ||
+      fail "file_sd is not valid target JSON"
+    target=$(python3 -c "import json,sys; print([g for g in json.load(open(sys.argv[1])) if g['labels']['dojo_role']=='launcher'][0]['targets'][0])" "$sd")
+    exec 3<>"/dev/tcp/${target%:*}/${target##*:}"
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+    sed '1,/^\r$/d' <&3 >"$work/metrics.txt"
+    exec 3<&-
+    for name in 'dojo_launcher_job_state{job_name="fashion-mnist",state="running"} 1' dojo_launcher_attempt \
+                dojo_launcher_restarts_total dojo_launcher_ranks dojo_launcher_allocated_h100e \
+                dojo_launcher_heartbeat_age_seconds; do
+      grep -qF "$name" "$work/metrics.txt" || { cat "$work/metrics.txt"; kill -INT $launcher; fail "metric $name"; }
+    done
+    promtool check metrics <"$work/metrics.txt" || { kill -INT $launcher; fail "promtool check metrics"; }
+    kill -INT $launcher  # dojorun stops the job cleanly: checkpoint, exit 3
+    wait $launcher
+    code=$?
+    [ $code -eq 3 ] || { cat "$work/out"; fail "a stopped job exits 3, got $code"; }
+    [ "$(cat "$work/m/status")" = stopped ] || fail "status should be stopped"
+    [ ! -e "$sd" ] || fail "the file_sd target file outlives the job"
+    no_orphans
+    echo "launcher metrics pass promtool; file_sd lists the job and goes away; SIGINT stops cleanly"
+    ;;
   usage)
     "$dojo" launch -np 0 -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-np expects a positive count' "$work/out" || fail "-np 0"
     "$dojo" launch --frobnicate >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q 'unknown flag "--frobnicate"' "$work/out" || fail "unknown flag"
