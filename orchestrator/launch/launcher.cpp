@@ -24,6 +24,7 @@
 #include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
+#include "orchestrator/launch/slurm.h"
 #include "orchestrator/launch/supervisor.h"
 #include "orchestrator/metrics/exporter.h"
 
@@ -315,10 +316,28 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
 
   // 2. Where: -H / --hostfile, --cluster, the job's cluster, or this machine alone.
   config::ClusterConfig cluster;
-  if (!options.hosts.empty()) {
-    cluster.name = "hosts";
-    for (const auto& [host, slots] : options.hosts)
-      cluster.nodes.push_back({host, slots, "", "default", config::NodeState::kUp});
+  std::vector<std::pair<std::string, int>> given_hosts = options.hosts;
+  if (given_hosts.empty()) {
+    if (auto allocation = slurm_allocation())
+      given_hosts = std::move(*allocation);
+  }
+  if (!given_hosts.empty()) {
+    // -H, --hostfile or a Slurm allocation: those nodes, typed by the
+    // cluster inventory when it knows them.
+    config::ClusterConfig known;
+    if (options.cluster_file) {
+      known = config::load_cluster(*options.cluster_file);
+    } else if (job.cluster) {
+      known = *job.cluster;
+    }
+    cluster.name = options.hosts.empty() ? "slurm" : "hosts";
+    cluster.catalog = known.catalog;
+    cluster.network = known.network;
+    for (const auto& [host, slots] : given_hosts) {
+      const config::ClusterNode* node = known.find_node(host);
+      cluster.nodes.push_back({host, slots, node != nullptr ? node->accelerator : "",
+                               node != nullptr ? node->rack : "default", config::NodeState::kUp});
+    }
   } else if (options.cluster_file) {
     cluster = config::load_cluster(*options.cluster_file);
   } else if (job.cluster) {

@@ -48,6 +48,12 @@ GOLDEN
     grep -q "cannot place 5000.0 H100e on cluster \"example-h100\": 220 slots (157.0 H100e) are free on 30 up nodes" "$work/out" ||
       { cat "$work/out"; fail "capacity message"; }
     [ ! -e "$work/r" ] || fail "a dry run writes nothing"
+    # Inside a Slurm allocation the nodes come from it, typed by the cluster inventory.
+    SLURM_JOB_NODELIST='h100-[001-002],a100-01' SLURM_TASKS_PER_NODE='8(x2),4' \
+      "$dojo" launch "$root/configs/jobs/synthetic-resnet50.yaml" -np 20 --dry-run --run-dir "$work/s" >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "Slurm dry run"; }
+    grep -q "^h100-001 slots=8$" "$work/out" && grep -q "^a100-01 slots=4$" "$work/out" || { cat "$work/out"; fail "Slurm nodes"; }
+    grep -q "# placement: 20 ranks on 3 node(s), 17.261 H100e" "$work/out" || { cat "$work/out"; fail "Slurm H100e from the inventory"; }
     echo "dry-run golden output and capacity errors"
     ;;
   command-env)
