@@ -29,7 +29,7 @@ std::span<const Command> commands() {
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
        "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
        "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
-       "                   [--state-dir DIR]\n"
+       "                   [--state-dir DIR] [--preflight \"CMD ARGS\"]\n"
        "                   [-- COMMAND ARGS...]",
        run_launch},
       {"validate", "check config files (any kind) and print what they define",

@@ -74,7 +74,12 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
   if (const char* step = std::getenv("DOJO_FAULT_EXIT_AT_STEP")) {
     const char* rank = std::getenv("DOJO_FAULT_RANK");
     const char* my_rank = std::getenv("OMPI_COMM_WORLD_RANK");
-    if (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank)) {
+    // DOJO_FAULT_ATTEMPTS lists the attempts that fail ("0,1"); default: the first.
+    const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
+    const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
+    const bool this_attempt =
+        list.find("," + std::to_string(options.attempt) + ",") != std::string::npos;
+    if (this_attempt && (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank))) {
       options.fault_exit_at_step = std::atoll(step);
     }
   }

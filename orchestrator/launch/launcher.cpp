@@ -12,7 +12,9 @@
 #include <ctime>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -195,6 +197,15 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
       options.mpirun = value();
     } else if (a == "--rsh-agent") {
       options.rsh_agent = value();
+    } else if (a == "--preflight") {
+      // Words split on spaces, never through a shell.
+      std::istringstream words(value());
+      std::string word;
+      options.preflight.clear();
+      while (words >> word)
+        options.preflight.push_back(word);
+      if (options.preflight.empty())
+        throw UsageError("--preflight needs a command");
     } else if (!a.empty() && a[0] == '-') {
       throw UsageError("unknown flag \"" + a + "\"");
     } else if (!options.job_file) {
@@ -386,17 +397,17 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
 
   // 3. Batch shares: explicit, else by each rank's H100e factor.
   const int global_batch = job.workload ? job.workload->global_batch : 256;
-  std::vector<int> shares;
-  if (!job.resources.shares.empty()) {
-    if (static_cast<int>(job.resources.shares.size()) != placement.ranks) {
+  auto shares_for = [&](const Placement& p) {
+    if (job.resources.shares.empty())
+      return shares_by_factor(global_batch, p.rank_factors());
+    if (static_cast<int>(job.resources.shares.size()) != p.ranks) {
       throw LaunchError("resources.shares has " + std::to_string(job.resources.shares.size()) +
-                        " entries for " + std::to_string(placement.ranks) + " ranks");
+                        " entries for " + std::to_string(p.ranks) + " ranks");
     }
-    shares = job.workload ? config::split_batch(global_batch, placement.ranks, job.resources.shares)
-                          : job.resources.shares;
-  } else {
-    shares = shares_by_factor(global_batch, placement.rank_factors());
-  }
+    return job.workload ? config::split_batch(global_batch, p.ranks, job.resources.shares)
+                        : job.resources.shares;
+  };
+  std::vector<int> shares = shares_for(placement);
 
   // 4. The command every rank runs, through `dojo exec`, which gives it the
   //    torchrun environment.
@@ -500,6 +511,60 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   const std::string rank0_host = local ? "127.0.0.1" : master;
   bool job_target_known = false;
 
+  std::map<std::string, int> host_failures;
+  std::set<std::string> blacklist;
+  // Takes a new placement (a spare, or after a pre-flight check failed).
+  auto adopt = [&](Placement next) {
+    placement = std::move(next);
+    shares = shares_for(placement);
+    rank_hosts.clear();
+    for (const HostAllocation& h : placement.hosts)
+      rank_hosts.insert(rank_hosts.end(), h.slots, h.host);
+    spec.ranks = placement.ranks;
+    spec.env["DOJO_BATCH_SHARES"] = join(shares);
+    const std::string& first = placement.hosts.front().host;
+    spec.env["MASTER_ADDR"] = is_local(first) ? "127.0.0.1" : first;
+    write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
+  };
+
+  // An optional pre-flight check on every chosen node: a node that fails it
+  // is marked down for this job and the job placed again without it.
+  while (!options.preflight.empty()) {
+    std::string failed_host;
+    for (const HostAllocation& h : placement.hosts) {
+      MpirunSpec check = spec;
+      check.hostfile = run_dir / "preflight-hostfile";
+      write_file_atomically(check.hostfile.string(), h.host + " slots=1\n");
+      check.ranks = 1;
+      check.env = {{"DOJO_PREFLIGHT_HOST", h.host}};
+      check.program = options.preflight;
+      AttemptOptions a;
+      a.argv = mpirun_argv(check);
+      a.log = run_dir / ("preflight-" + h.host + ".log");
+      a.echo = false;
+      a.rank_hosts = {h.host};
+      a.wall_deadline_s = 60;
+      a.stop_requested = stop_requested;
+      const AttemptResult r = run_attempt(a);
+      if (r.outcome != AttemptResult::Outcome::kCompleted) {
+        failed_host = h.host;
+        events.add("preflight_failed",
+                   {{"host", json_string(h.host)}, {"reason", json_string(r.reason)}});
+        err << "dojo launch: node " << h.host << " failed the pre-flight check (" << r.reason
+            << "); marked down for this job\n";
+        break;
+      }
+    }
+    if (failed_host.empty())
+      break;
+    blacklist.insert(failed_host);
+    adopt(ledger.book(job_id, [&](const Unavailable& held) {
+      Unavailable u = held;
+      u.blacklisted = blacklist;
+      return place(cluster, request, u);
+    }));
+    events.add("placement", {{"hostfile", json_string(placement.hostfile())}});
+  }
   const auto job_start = std::chrono::steady_clock::now();
   // Heartbeats are how hangs are seen; command jobs opt in by sending them.
   const bool watch = job.workload.has_value();
@@ -591,6 +656,34 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
                  {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
       err << "dojo launch: job " << job.name << " failed after " << attempt + 1 << " attempt(s)\n";
       return 1;
+    }
+    // A node that failed twice is replaced by a spare when the cluster has one.
+    for (int r : result.failed_ranks) {
+      if (r < 0 || r >= static_cast<int>(rank_hosts.size()))
+        continue;
+      const std::string host = rank_hosts[static_cast<std::size_t>(r)];
+      if (++host_failures[host] != 2)
+        continue;
+      Unavailable failing;
+      failing.blacklisted = blacklist;
+      failing.blacklisted.insert(host);
+      try {
+        Placement replaced = ledger.book(job_id, [&](const Unavailable& held) {
+          Unavailable u = held;
+          u.blacklisted = failing.blacklisted;
+          return place(cluster, request, u);
+        });
+        blacklist = failing.blacklisted;
+        adopt(std::move(replaced));
+        events.add("replaced",
+                   {{"host", json_string(host)}, {"hostfile", json_string(placement.hostfile())}});
+        err << "dojo launch: node " << host << " failed twice; the job moves to a spare\n";
+        break;  // the ranks of this attempt no longer map onto the new hosts
+      } catch (const LaunchError&) {
+        events.add("no_spare", {{"host", json_string(host)}});
+        err << "dojo launch: node " << host
+            << " failed twice but the cluster has no spare; the job continues where it is\n";
+      }
     }
     if (metrics) {
       metrics->state("restarting");

@@ -28,7 +28,8 @@ struct LaunchOptions {
   std::string mpirun = "mpirun";
   std::string rsh_agent;  ///< --rsh-agent; default ssh
   double stop_grace_s = 60;
-  std::string version;  ///< "dojo X (git SHA)", recorded in the run directory
+  std::string version;                 ///< "dojo X (git SHA)", recorded in the run directory
+  std::vector<std::string> preflight;  ///< --preflight "CMD ARGS": run on each chosen node first
   std::filesystem::path
       state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
 };

@@ -417,8 +417,7 @@ TrainSummary Run::run() {
     ++state_.step;
     ++steps_this_attempt;
     beat();
-    if (options_.fault_exit_at_step && *options_.fault_exit_at_step == state_.step &&
-        options_.attempt == 0) {
+    if (options_.fault_exit_at_step && *options_.fault_exit_at_step == state_.step) {
       std::fprintf(stderr, "dojo worker: rank %d: injected fault: exiting at step %lld\n",
                    comm_.rank(), static_cast<long long>(state_.step));
       std::fflush(stderr);

@@ -30,8 +30,8 @@ struct WorkerOptions {
   std::string heartbeat_address;
   /// Which attempt of the job this is (DOJO_ATTEMPT), reported in heartbeats.
   int attempt = 0;
-  /// Fault injection for tests (DOJO_FAULT_EXIT_AT_STEP, DOJO_FAULT_RANK):
-  /// in attempt 0 only, this rank exits with code 17 right after this step.
+  /// Fault injection for tests (DOJO_FAULT_EXIT_AT_STEP, DOJO_FAULT_RANK,
+  /// DOJO_FAULT_ATTEMPTS): this rank exits with code 17 right after this step.
   std::optional<std::int64_t> fault_exit_at_step;
 };
 

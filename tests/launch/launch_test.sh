@@ -131,6 +131,21 @@ GOLDEN
     grep -q '"event": "hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
     no_orphans
     echo "SIGSTOPped rank: hang detected, restarted and identical; nothing left behind"
+
+    # A node that fails twice is replaced by a spare (two names of this machine).
+    printf 'cluster:\n  name: pair\n  accelerators: %s\n  nodes:\n    - {host: 127.0.0.1, slots: 2, accelerator: cpu}\n    - {host: localhost, slots: 2, accelerator: cpu}\n' \
+      "$root/configs/accelerators.yaml" >"$work/pair.yaml"
+    "$dojo" launch "$job" --cluster "$work/pair.yaml" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 \
+      --set env.DOJO_FAULT_RANK=1 --set env.DOJO_FAULT_ATTEMPTS=0,1 --run-dir "$work/spare" >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "the job with a failing node did not complete"; }
+    grep -q "node 127.0.0.1 failed twice; the job moves to a spare" "$work/out" || { cat "$work/out"; fail "no spare message"; }
+    [ "$(cat "$work/spare/hostfile")" = "localhost slots=2" ] || fail "the hostfile does not name the spare"
+    cmp "$work/clean/$final" "$work/spare/$final" || fail "the result on the spare differs"
+    # Without a spare the job stays where it is and says so.
+    "$dojo" launch "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
+      --set env.DOJO_FAULT_ATTEMPTS=0,1 --run-dir "$work/nospare" >"$work/out" 2>&1 || { cat "$work/out"; fail "no-spare job"; }
+    grep -q "failed twice but the cluster has no spare; the job continues where it is" "$work/out" || { cat "$work/out"; fail "no-spare message"; }
+    echo "a node failing twice moves the job to a spare, or it stays and says so"
     ;;
   ledger)
     # Two launchers never book the same slots; a dead launcher's booking is reclaimed.
@@ -151,6 +166,25 @@ GOLDEN
     "$dojo" launch --cluster "$work/tiny.yaml" -np 2 --run-dir "$work/c" -- true >"$work/out" 2>&1 ||
       { cat "$work/out"; fail "a dead launcher's booking was not reclaimed"; }
     echo "ledger: held slots refused, released at the end, dead bookings reclaimed"
+    ;;
+  preflight)
+    # A node that fails the pre-flight check is marked down and the job placed without it.
+    printf 'cluster:\n  name: pair\n  accelerators: %s\n  nodes:\n    - {host: 127.0.0.1, slots: 2, accelerator: cpu}\n    - {host: localhost, slots: 2, accelerator: cpu}\n' \
+      "$root/configs/accelerators.yaml" >"$work/pair.yaml"
+    printf '#!/bin/sh\n[ "$DOJO_PREFLIGHT_HOST" != 127.0.0.1 ]\n' >"$work/check.sh"
+    chmod +x "$work/check.sh"
+    "$dojo" launch --cluster "$work/pair.yaml" -np 2 --preflight "$work/check.sh" --run-dir "$work/p" -- true >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "the job did not run on the healthy node"; }
+    grep -q "node 127.0.0.1 failed the pre-flight check" "$work/out" || { cat "$work/out"; fail "pre-flight message"; }
+    [ "$(cat "$work/p/hostfile")" = "localhost slots=2" ] || fail "the failed node is still in the hostfile"
+    grep -q '"event": "preflight_failed"' "$work/p/events.jsonl" || fail "events.jsonl"
+    printf '#!/bin/sh\nexit 1\n' >"$work/bad.sh"
+    chmod +x "$work/bad.sh"
+    "$dojo" launch --cluster "$work/pair.yaml" -np 2 --preflight "$work/bad.sh" --run-dir "$work/q" -- true >"$work/out" 2>&1
+    [ $? -eq 1 ] || fail "no healthy node: the launch fails"
+    grep -q 'cannot place 2 ranks on cluster "pair"' "$work/out" || { cat "$work/out"; fail "no-node message"; }
+    no_orphans
+    echo "pre-flight failures mark nodes down for the job"
     ;;
   metrics)
     # The launcher serves supervision metrics and lists the job's endpoints in
