@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -66,6 +67,34 @@ void Sender::send(const Heartbeat& beat) {
   const std::string line = format(beat);
   ::sendto(fd_, line.data(), line.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(peer_),
            peer_length_);
+}
+
+Pulse::Pulse(std::unique_ptr<Sender> sender, Heartbeat first, int interval_ms)
+    : sender_(std::move(sender)), beat_(std::move(first)), interval_ms_(interval_ms) {
+  sender_->send(beat_);
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (
+        !wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [&] { return stopping_; })) {
+      sender_->send(beat_);
+    }
+  });
+}
+
+Pulse::~Pulse() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Pulse::update(std::int64_t step, std::uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  beat_.step = step;
+  beat_.sequence = sequence;
+  sender_->send(beat_);
 }
 
 Receiver::Receiver(const std::string& bind, int port) {

@@ -15,7 +15,11 @@
 //           f"{env['RANK']} {socket.gethostname()} {step} 0")
 //   s.sendto(line.encode(), (host, int(port)))
 
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -50,6 +54,28 @@ class Sender {
   std::string address_;
   unsigned char peer_[128] = {};
   unsigned peer_length_ = 0;
+};
+
+/// Sends the latest heartbeat every `interval_ms` from a thread of its own, so
+/// that a rank blocked in a collective still shows it is alive (while its
+/// step and sequence number show it makes no progress).
+class Pulse {
+ public:
+  Pulse(std::unique_ptr<Sender> sender, Heartbeat first, int interval_ms = 1000);
+  ~Pulse();
+  Pulse(const Pulse&) = delete;
+  Pulse& operator=(const Pulse&) = delete;
+  /// Records progress and sends a heartbeat at once.
+  void update(std::int64_t step, std::uint64_t sequence);
+
+ private:
+  std::unique_ptr<Sender> sender_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  Heartbeat beat_;
+  bool stopping_ = false;
+  int interval_ms_;
+  std::thread thread_;
 };
 
 /// Receives heartbeats on a UDP port of `bind` (port 0: any free port).

@@ -1,6 +1,7 @@
 #include "orchestrator/launch/launcher.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -128,6 +129,24 @@ int free_tcp_port() {
   if (fd >= 0)
     ::close(fd);
   return port;
+}
+
+// The IPv4 address of a network interface of this host, or "".
+std::string interface_address(const std::string& name) {
+  ifaddrs* all = nullptr;
+  if (name.empty() || ::getifaddrs(&all) != 0)
+    return "";
+  std::string found;
+  for (ifaddrs* i = all; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || name != i->ifa_name)
+      continue;
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof(text));
+    found = text;
+    break;
+  }
+  ::freeifaddrs(all);
+  return found;
 }
 
 bool is_local(const std::string& host) {
@@ -477,9 +496,15 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   write_file_atomically((run_dir / "config_hash").string(), config_hash(job_text + sets) + "\n");
   EventLog events(run_dir / "events.jsonl");
 
-  heartbeat::Receiver heartbeats(local ? "127.0.0.1" : "0.0.0.0", 0);
+  // Ranks reach the launcher over the cluster's network when it names an
+  // interface, else through this host's name (or loopback for a local job).
+  const std::string cluster_address = local ? "" : interface_address(cluster.network.interface);
+  heartbeat::Receiver heartbeats(
+      local ? "127.0.0.1" : (cluster_address.empty() ? "0.0.0.0" : cluster_address), 0);
   spec.env["DOJO_HEARTBEAT_ADDR"] =
-      (local ? std::string("127.0.0.1") : this_host()) + ":" + std::to_string(heartbeats.port());
+      (local ? std::string("127.0.0.1")
+             : (cluster_address.empty() ? this_host() : cluster_address)) +
+      ":" + std::to_string(heartbeats.port());
   events.add("start", {{"job", json_string(job.name)},
                        {"ranks", std::to_string(placement.ranks)},
                        {"h100e", std::to_string(placement.h100e)},

@@ -17,6 +17,9 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec) {
                                    "--tag-output"};
   if (spec.as_root)
     argv.push_back("--allow-run-as-root");
+  // Open MPI's daemons detach into sessions of their own by default; attached,
+  // they stay in the attempt's process group, which the launcher kills whole.
+  argv.insert(argv.end(), {"--mca", "orte_leave_session_attached", "1"});
   if (!spec.rsh_agent.empty()) {
     argv.insert(argv.end(), {"--mca", "plm_rsh_agent", spec.rsh_agent});
   }

@@ -21,7 +21,7 @@ struct MpirunSpec {
 };
 
 /// mpirun --hostfile H -np N --map-by slot --bind-to none --tag-output
-///   [--allow-run-as-root] [--mca plm_rsh_agent A]
+///   [--allow-run-as-root] --mca orte_leave_session_attached 1 [--mca plm_rsh_agent A]
 ///   [--mca btl_tcp_if_include I --mca oob_tcp_if_include I -x NCCL_SOCKET_IFNAME=I]
 ///   -x NAME=VALUE... PROGRAM...
 std::vector<std::string> mpirun_argv(const MpirunSpec& spec);

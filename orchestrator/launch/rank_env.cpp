@@ -1,5 +1,7 @@
 #include "orchestrator/launch/rank_env.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +40,13 @@ int exec_with_rank_env(const std::vector<std::string>& command, std::string& err
       setenv("DOJO_BATCH_SHARE", list.substr(start, list.find(',', start) - start).c_str(), 1);
     }
   }
+  // A rank dies with the Open MPI daemon that started it: when the launcher
+  // kills an attempt, ranks on nodes it cannot reach any more (a cut link)
+  // must not linger. The setting survives exec.
+  const pid_t parent = ::getppid();
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent)
+    ::_exit(137);  // the parent died before the line above
   std::vector<char*> argv;
   for (const std::string& word : command)
     argv.push_back(const_cast<char*>(word.c_str()));

@@ -9,7 +9,8 @@ namespace dojo::launch {
 
 /// Sets RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE from Open MPI's
 /// OMPI_COMM_WORLD_* variables and DOJO_BATCH_SHARE from the launcher's
-/// DOJO_BATCH_SHARES, then execs `command`. Returns only on failure, with
+/// DOJO_BATCH_SHARES, arranges to be killed when the process that started it
+/// (mpirun or an Open MPI daemon) dies, then execs `command`. Returns only on failure, with
 /// the message in `error`: 2 when not under mpirun, 127 when the command
 /// cannot be run.
 int exec_with_rank_env(const std::vector<std::string>& command, std::string& error);

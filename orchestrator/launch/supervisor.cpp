@@ -137,6 +137,29 @@ AttemptResult run_attempt(const AttemptOptions& options) {
   std::string recent;  // the last 64 KiB of output, to find failed ranks in
   AttemptResult result;
   std::vector<Clock::time_point> last_progress(static_cast<std::size_t>(options.ranks), start);
+  std::vector<Clock::time_point> last_beat(static_cast<std::size_t>(options.ranks), start);
+  // Ranks that went silent while others still beat: a dead node or a cut link.
+  auto silent_ranks = [&] {
+    double freshest = 1e300;
+    for (const auto& t : last_beat)
+      freshest = std::min(freshest, since(t));
+    std::vector<int> silent;
+    for (int r = 0; r < options.ranks; ++r) {
+      const double age = since(last_beat[static_cast<std::size_t>(r)]);
+      if (age > 3.0 && age > freshest + 2.0)
+        silent.push_back(r);
+    }
+    return silent;
+  };
+  auto describe = [&](const std::vector<int>& ranks) {
+    std::string who;
+    for (int r : ranks) {
+      const std::string host =
+          r < static_cast<int>(options.rank_hosts.size()) ? options.rank_hosts[r] : "?";
+      who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
+    }
+    return who;
+  };
   std::vector<std::pair<std::int64_t, std::uint64_t>> last_seen(
       static_cast<std::size_t>(options.ranks), {-1, 0});
   bool stopping = false;
@@ -147,6 +170,7 @@ AttemptResult run_attempt(const AttemptOptions& options) {
   bool exited = false;
   bool pipe_open = true;
   Clock::time_point last_tick = start;
+  Clock::time_point exit_seen = start;
 
   while (!exited || pipe_open) {
     if (pipe_open) {
@@ -168,11 +192,21 @@ AttemptResult run_attempt(const AttemptOptions& options) {
         }
       }
     }
-    if (!exited && ::waitpid(child, &status, WNOHANG) == child)
+    if (!exited && ::waitpid(child, &status, WNOHANG) == child) {
       exited = true;
+      exit_seen = Clock::now();
+    }
     if (exited && pipe_open) {
       // Processes of the group may still hold the pipe: they must not outlive mpirun.
       kill_group(SIGKILL);
+      if (since(exit_seen) > 5.0) {
+        // Something outside the group holds it (a daemon that detached): stop
+        // reading rather than wait for it, and say so.
+        pipe_open = false;
+        const std::string note =
+            "\n[dojo: a process outside the attempt's group kept its output open]\n";
+        log.write(note.data(), note.size());
+      }
     }
     if (exited)
       continue;
@@ -191,6 +225,7 @@ AttemptResult run_attempt(const AttemptOptions& options) {
           continue;
         if (beat->rank < 0 || beat->rank >= options.ranks)
           continue;
+        last_beat[static_cast<std::size_t>(beat->rank)] = Clock::now();
         auto& seen = last_seen[static_cast<std::size_t>(beat->rank)];
         if (beat->step > seen.first || beat->sequence > seen.second) {
           if (seen.first >= 0 && beat->step > seen.first && result.first_step_seconds < 0) {
@@ -207,19 +242,15 @@ AttemptResult run_attempt(const AttemptOptions& options) {
             stalled.push_back(r);
         }
         if (!stalled.empty()) {
-          std::string who;
-          for (int r : stalled) {
-            const std::string host =
-                r < static_cast<int>(options.rank_hosts.size()) ? options.rank_hosts[r] : "?";
-            who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " +
-                   host;
-          }
           char text[96];
-          std::snprintf(text, sizeof(text), "no progress for %.0f s (hang_timeout_s) from ",
+          std::snprintf(text, sizeof(text), "no progress for %.0f s (hang_timeout_s)",
                         options.hang_timeout_s);
+          const std::vector<int> silent = silent_ranks();
           result.outcome = AttemptResult::Outcome::kHung;
-          result.reason = text + who;
-          result.failed_ranks = stalled;
+          result.reason = silent.empty() ? std::string(text) + " from " + describe(stalled)
+                                         : std::string(text) + "; " + describe(silent) +
+                                               " stopped sending heartbeats";
+          result.failed_ranks = silent.empty() ? stalled : silent;
           killed = true;
           kill_group(SIGKILL);
         }
@@ -266,6 +297,11 @@ AttemptResult run_attempt(const AttemptOptions& options) {
   }
   result.outcome = AttemptResult::Outcome::kFailed;
   result.failed_ranks = failed_ranks_in(recent);
+  if (result.failed_ranks.empty() && options.heartbeats != nullptr) {
+    // mpirun did not say who failed (a lost node often kills it outright):
+    // the ranks that went silent before it did.
+    result.failed_ranks = silent_ranks();
+  }
   std::string ranks;
   for (int r : result.failed_ranks) {
     const std::string host =

@@ -101,11 +101,13 @@ TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicat
   const long backward_gemms = gemms - forward_gemms;
   TrainSummary summary;
   double step_seconds_total = 0;
-  std::unique_ptr<heartbeat::Sender> heartbeat;
+  std::unique_ptr<heartbeat::Pulse> heartbeat;
   if (!options.heartbeat_address.empty()) {
-    heartbeat = std::make_unique<heartbeat::Sender>(options.heartbeat_address);
+    heartbeat = std::make_unique<heartbeat::Pulse>(
+        std::make_unique<heartbeat::Sender>(options.heartbeat_address),
+        heartbeat::Heartbeat{job.name, options.attempt, comm.rank(), this_host(), 0,
+                             comm.sequence()});
   }
-  const std::string host = this_host();
   for (std::int64_t step = 0; step < total_steps; ++step) {
     const auto step_start = Clock::now();
     for (long g = 0; g < forward_gemms; ++g)
@@ -142,8 +144,7 @@ TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicat
     }
     summary.steps = step + 1;
     if (heartbeat)
-      heartbeat->send(
-          {job.name, options.attempt, comm.rank(), host, summary.steps, comm.sequence()});
+      heartbeat->update(summary.steps, comm.sequence());
     // Everyone stops at the same step when any rank was asked to.
     std::int32_t stop = options.stop_requested != nullptr && options.stop_requested->load() ? 1 : 0;
     if (options.stop_after_steps && summary.steps >= *options.stop_after_steps)

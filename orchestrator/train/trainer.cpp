@@ -97,7 +97,7 @@ class Run {
   std::unique_ptr<JobMetrics> metrics_;
   std::unique_ptr<metrics::Exporter> exporter_;
   std::FILE* loss_log_ = nullptr;  // rank 0: step,loss per line (the loss curve)
-  std::unique_ptr<heartbeat::Sender> heartbeat_;
+  std::unique_ptr<heartbeat::Pulse> heartbeat_;
 
   int global_batch_ = 0;
   std::vector<int> shares_;
@@ -317,16 +317,15 @@ TrainSummary Run::run() {
   } close_loss_log{loss_log_};
 
   if (!options_.heartbeat_address.empty()) {
-    heartbeat_ = std::make_unique<heartbeat::Sender>(options_.heartbeat_address);
+    heartbeat_ = std::make_unique<heartbeat::Pulse>(
+        std::make_unique<heartbeat::Sender>(options_.heartbeat_address),
+        heartbeat::Heartbeat{job_.name, options_.attempt, comm_.rank(), this_host(), state_.step,
+                             comm_.sequence()});
   }
-  const std::string host = this_host();
   auto beat = [&] {
-    if (heartbeat_) {
-      heartbeat_->send(
-          {job_.name, options_.attempt, comm_.rank(), host, state_.step, comm_.sequence()});
-    }
+    if (heartbeat_)
+      heartbeat_->update(state_.step, comm_.sequence());
   };
-  beat();
 
   const int share = shares_[static_cast<std::size_t>(comm_.rank())];
   std::vector<float> batch(static_cast<std::size_t>(share) * train_.features);

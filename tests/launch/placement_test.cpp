@@ -108,6 +108,7 @@ TEST_CASE("the mpirun command is an argument vector that a shell could not misre
   const auto argv = mpirun_argv(spec);
   CHECK(shell_words(argv) ==
         "mpirun --hostfile /runs/job/hostfile -np 4 --map-by slot --bind-to none --tag-output "
+        "--mca orte_leave_session_attached 1 "
         "--mca plm_rsh_agent /usr/bin/ssh --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include "
         "ib0 -x NCCL_SOCKET_IFNAME=ib0 -x 'WEIRD=a b; $(rm -rf /) '\\''x'\\''' /bin/dojo exec -- "
         "python3 train.py");
