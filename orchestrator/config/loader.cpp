@@ -7,6 +7,10 @@
 
 #include "orchestrator/config/parsers.h"
 
+#include <yaml-cpp/emitter.h>
+#include <yaml-cpp/emittermanip.h>
+#include <yaml-cpp/null.h>
+
 namespace dojo::config {
 namespace {
 
@@ -292,6 +296,52 @@ JobConfig load_job_text(const std::string& text, const std::filesystem::path& as
   }
   diagnostics.throw_if_any(as_file.string());
   return std::get<JobConfig>(std::move(document));
+}
+
+namespace {
+
+void emit(YAML::Emitter& out, const Node& node) {
+  switch (node.kind) {
+    case NodeKind::kNull:
+      out << YAML::Null;
+      break;
+    case NodeKind::kScalar:
+      if (node.quoted)
+        out << YAML::DoubleQuoted;
+      out << node.scalar;
+      break;
+    case NodeKind::kSequence:
+      out << YAML::BeginSeq;
+      for (const NodePtr& item : node.items)
+        emit(out, *item);
+      out << YAML::EndSeq;
+      break;
+    case NodeKind::kMap:
+      out << YAML::BeginMap;
+      for (const MapEntry& entry : node.entries) {
+        out << YAML::Key << entry.key->scalar << YAML::Value;
+        emit(out, *entry.value);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+}  // namespace
+
+std::string resolved_yaml(const std::filesystem::path& path,
+                          const std::vector<Override>& overrides) {
+  load_document(path, overrides);  // validates, and throws every error
+  Diagnostics diagnostics;
+  NodePtr root = parse_yaml_file(path, diagnostics);
+  Parsed parsed;
+  identify(root, diagnostics, parsed);
+  for (const Override& o : overrides)
+    apply_override(parsed, o, diagnostics);
+  YAML::Emitter out;
+  emit(out, *root);
+  return std::string("# ") + path.string() + " with its --set overrides applied\n" + out.c_str() +
+         "\n";
 }
 
 DocumentKind kind_of(const Document& document) {

@@ -61,4 +61,9 @@ JobConfig load_job_text(const std::string& text, const std::filesystem::path& as
 
 DocumentKind kind_of(const Document& document);
 
+/// The document at `path` with `overrides` applied, written back as YAML (for
+/// the record of what a run used). Throws ConfigError like load_document.
+std::string resolved_yaml(const std::filesystem::path& path,
+                          const std::vector<Override>& overrides = {});
+
 }  // namespace dojo::config

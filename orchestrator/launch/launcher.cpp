@@ -489,6 +489,9 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
   write_file_atomically((run_dir / "version").string(), options.version + "\n");
   write_file_atomically((run_dir / "job.yaml").string(), job_text);
+  write_file_atomically(
+      (run_dir / "config.resolved.yaml").string(),
+      options.job_file ? config::resolved_yaml(*options.job_file, options.overrides) : job_text);
   std::string sets;
   for (const config::Override& o : options.overrides)
     sets += o.flag + "\n";

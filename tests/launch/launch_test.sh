@@ -221,6 +221,24 @@ GOLDEN
     no_orphans
     echo "launcher metrics pass promtool; file_sd lists the job and goes away; SIGINT stops cleanly"
     ;;
+  wall-time)
+    # A job past its wall-time limit is stopped (exit 1) with nothing left behind.
+    start=$(date +%s)
+    "$dojo" launch -np 2 --set wall_time_s=2 --run-dir "$work/w" -- sleep 60 >"$work/out" 2>&1
+    code=$?
+    [ $code -eq 1 ] || { cat "$work/out"; fail "a job past its wall time exits 1, got $code"; }
+    [ $(( $(date +%s) - start )) -lt 30 ] || fail "the wall-time limit did not stop the job"
+    grep -q "the job reached its wall-time limit" "$work/out" || { cat "$work/out"; fail "wall-time message"; }
+    [ "$(cat "$work/w/status")" = failed ] || fail "status"
+    # The run directory records the resolved configuration.
+    "$dojo" launch "$job" "${short[@]}" --set workload.max_steps=2 --run-dir "$work/res" >"$work/out" 2>&1 || fail "short job"
+    grep -q "max_steps: 2" "$work/res/config.resolved.yaml" || { cat "$work/res/config.resolved.yaml"; fail "resolved config"; }
+    for f in job.yaml overrides.txt config_hash version hostfile command.txt attempt-0.log events.jsonl status; do
+      [ -s "$work/res/$f" ] || fail "the run directory lacks $f"
+    done
+    no_orphans
+    echo "wall time enforced; the run directory holds the resolved config and the record"
+    ;;
   usage)
     "$dojo" launch -np 0 -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-np expects a positive count' "$work/out" || fail "-np 0"
     "$dojo" launch --frobnicate >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q 'unknown flag "--frobnicate"' "$work/out" || fail "unknown flag"
