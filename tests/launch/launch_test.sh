@@ -42,6 +42,27 @@ mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-outp
 GOLDEN
     if [ "$(id -u)" -ne 0 ]; then sed -i 's/ --allow-run-as-root//' "$work/want"; fi
     diff "$work/want" "$work/got" || fail "dry-run output differs from the golden one"
+    # Mixed A100 and D1 nodes, with every H100 held by another job, the
+    # drained H100 (h100-017) and the down D1 (d1-05) skipped: shares follow
+    # the H100e factors (A100 0.315, D1 0.366).
+    mkdir -p "$work/state"
+    for i in $(seq -w 1 16); do
+      printf 'other@%s\t%s\t1\t9999999999\t8\th100-0%s:8\n' "$(hostname)" "$(hostname)" "$i"
+    done >"$work/state/ledger.tsv"
+    "$dojo" launch "$root/configs/jobs/synthetic-resnet50.yaml" --set resources.h100e=25 --dry-run --run-dir "$work/r" |
+      head -n 14 | sed 's#'"$work"'#WORK#g' >"$work/got"
+    {
+      echo "# placement: 78 ranks on 11 node(s), 25.304 H100e"
+      echo "# hostfile WORK/r/hostfile"
+      for i in 1 2 3 4 5 6 7 8; do echo "a100-0$i slots=8"; done
+      printf 'd1-01 slots=6\nd1-02 slots=6\nd1-03 slots=2\n'
+      printf '# batch shares '
+      for i in $(seq 64); do printf '102,'; done
+      printf '119,119,119,119,119,119,119,119,119,119,119,119,118,118\n'
+    } >"$work/want"
+    diff "$work/want" "$work/got" || fail "mixed placement differs from the golden one"
+    rm "$work/state/ledger.tsv"
+
     # Not enough capacity: an error saying what is available, exit 1.
     "$dojo" launch "$root/configs/jobs/synthetic-resnet50.yaml" --set resources.h100e=5000 --dry-run >"$work/out" 2>&1
     [ $? -eq 1 ] || fail "an impossible request should exit 1"
