@@ -254,6 +254,70 @@ void reduce_with_copy(void* dst, void* copy, const void* const* sources, std::si
   }
 }
 
+void store_element(void* data, std::size_t index, DType dtype, double value) {
+  unsigned char* at = static_cast<unsigned char*>(data) + index * size_of(dtype);
+  switch (dtype) {
+    case DType::kF32: {
+      const float f = static_cast<float>(value);
+      std::memcpy(at, &f, 4);
+      return;
+    }
+    case DType::kF64:
+      std::memcpy(at, &value, 8);
+      return;
+    case DType::kI32: {
+      const auto x = static_cast<std::int32_t>(value);
+      std::memcpy(at, &x, 4);
+      return;
+    }
+    case DType::kI64: {
+      const auto x = static_cast<std::int64_t>(value);
+      std::memcpy(at, &x, 8);
+      return;
+    }
+    case DType::kF16:
+    case DType::kBF16: {
+      const float f = static_cast<float>(value);
+      const std::uint16_t h = dtype == DType::kF16 ? f32_to_f16(f) : f32_to_bf16(f);
+      std::memcpy(at, &h, 2);
+      return;
+    }
+  }
+}
+
+double load_element(const void* data, std::size_t index, DType dtype) {
+  const unsigned char* at = static_cast<const unsigned char*>(data) + index * size_of(dtype);
+  switch (dtype) {
+    case DType::kF32: {
+      float f;
+      std::memcpy(&f, at, 4);
+      return f;
+    }
+    case DType::kF64: {
+      double d;
+      std::memcpy(&d, at, 8);
+      return d;
+    }
+    case DType::kI32: {
+      std::int32_t x;
+      std::memcpy(&x, at, 4);
+      return x;
+    }
+    case DType::kI64: {
+      std::int64_t x;
+      std::memcpy(&x, at, 8);
+      return static_cast<double>(x);
+    }
+    case DType::kF16:
+    case DType::kBF16: {
+      std::uint16_t h;
+      std::memcpy(&h, at, 2);
+      return dtype == DType::kF16 ? f16_to_f32(h) : bf16_to_f32(h);
+    }
+  }
+  return 0;
+}
+
 void scale_in_place(void* data, std::size_t count, DType dtype, double scale) {
   const void* sources[1] = {data};
   reduce(data, sources, 1, count, dtype, ReduceOp::kSum, scale);

@@ -35,6 +35,11 @@ float bf16_to_f32(std::uint16_t bits);
 void reduce(void* dst, const void* const* sources, std::size_t num_sources, std::size_t count,
             DType dtype, ReduceOp op, double scale = 1.0);
 
+/// Element `index` of an array of `dtype`, written from and read as a double
+/// (16-bit floats round to nearest even). For tests, checks and benchmarks.
+void store_element(void* data, std::size_t index, DType dtype, double value);
+double load_element(const void* data, std::size_t index, DType dtype);
+
 /// reduce() that also writes the result to `copy` (when not null) while it
 /// is still in cache: one pass instead of a reduce and a memcpy.
 void reduce_with_copy(void* dst, void* copy, const void* const* sources, std::size_t num_sources,

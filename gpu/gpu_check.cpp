@@ -33,40 +33,8 @@ void expect(bool ok, const char* what, DType t, ReduceOp op, std::size_t count) 
 
 std::vector<unsigned char> pattern(DType t, std::size_t count) {
   std::vector<unsigned char> bytes(count * size_of(t));
-  for (std::size_t i = 0; i < count; ++i) {
-    const double v = static_cast<double>(i % 7 + 1);
-    unsigned char* at = bytes.data() + i * size_of(t);
-    switch (t) {
-      case DType::kF32: {
-        const float f = static_cast<float>(v);
-        std::memcpy(at, &f, 4);
-        break;
-      }
-      case DType::kF64:
-        std::memcpy(at, &v, 8);
-        break;
-      case DType::kI32: {
-        const auto x = static_cast<std::int32_t>(v);
-        std::memcpy(at, &x, 4);
-        break;
-      }
-      case DType::kI64: {
-        const auto x = static_cast<std::int64_t>(v);
-        std::memcpy(at, &x, 8);
-        break;
-      }
-      case DType::kF16: {
-        const auto h = f32_to_f16(static_cast<float>(v));
-        std::memcpy(at, &h, 2);
-        break;
-      }
-      case DType::kBF16: {
-        const auto h = f32_to_bf16(static_cast<float>(v));
-        std::memcpy(at, &h, 2);
-        break;
-      }
-    }
-  }
+  for (std::size_t i = 0; i < count; ++i)
+    store_element(bytes.data(), i, t, static_cast<double>(i % 7 + 1));
   return bytes;
 }
 

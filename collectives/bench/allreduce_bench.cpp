@@ -49,84 +49,15 @@ double expected(ReduceOp op, int ranks, std::size_t i) {
 
 void fill(std::vector<unsigned char>& buffer, DType t, int rank, std::size_t first,
           std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    const double v = input(rank, first + i);
-    unsigned char* at = buffer.data() + i * size_of(t);
-    switch (t) {
-      case DType::kF32: {
-        const float f = static_cast<float>(v);
-        std::memcpy(at, &f, 4);
-        break;
-      }
-      case DType::kF64:
-        std::memcpy(at, &v, 8);
-        break;
-      case DType::kI32: {
-        const auto x = static_cast<std::int32_t>(v);
-        std::memcpy(at, &x, 4);
-        break;
-      }
-      case DType::kI64: {
-        const auto x = static_cast<std::int64_t>(v);
-        std::memcpy(at, &x, 8);
-        break;
-      }
-      case DType::kF16: {
-        const std::uint16_t h = f32_to_f16(static_cast<float>(v));
-        std::memcpy(at, &h, 2);
-        break;
-      }
-      case DType::kBF16: {
-        const std::uint16_t h = f32_to_bf16(static_cast<float>(v));
-        std::memcpy(at, &h, 2);
-        break;
-      }
-    }
-  }
-}
-
-double element(const unsigned char* at, DType t) {
-  switch (t) {
-    case DType::kF32: {
-      float f;
-      std::memcpy(&f, at, 4);
-      return f;
-    }
-    case DType::kF64: {
-      double d;
-      std::memcpy(&d, at, 8);
-      return d;
-    }
-    case DType::kI32: {
-      std::int32_t x;
-      std::memcpy(&x, at, 4);
-      return x;
-    }
-    case DType::kI64: {
-      std::int64_t x;
-      std::memcpy(&x, at, 8);
-      return static_cast<double>(x);
-    }
-    case DType::kF16: {
-      std::uint16_t h;
-      std::memcpy(&h, at, 2);
-      return f16_to_f32(h);
-    }
-    case DType::kBF16: {
-      std::uint16_t h;
-      std::memcpy(&h, at, 2);
-      return bf16_to_f32(h);
-    }
-  }
-  return 0;
+  for (std::size_t i = 0; i < count; ++i)
+    store_element(buffer.data(), i, t, input(rank, first + i));
 }
 
 double max_error(const unsigned char* data, DType t, ReduceOp op, int ranks, std::size_t first,
                  std::size_t count) {
   double worst = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    worst = std::max(worst,
-                     std::abs(element(data + i * size_of(t), t) - expected(op, ranks, first + i)));
+    worst = std::max(worst, std::abs(load_element(data, i, t) - expected(op, ranks, first + i)));
   }
   return worst;
 }

@@ -20,9 +20,11 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/json.h"
 #include "orchestrator/config/shares.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/launch_support.h"
 #include "orchestrator/launch/launcher_metrics.h"
 #include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
@@ -34,125 +36,6 @@
 namespace dojo::launch {
 namespace {
 
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char code[8];
-      std::snprintf(code, sizeof(code), "\\u%04x", c);
-      out += code;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-// events.jsonl: one JSON object a line, appended and flushed as things happen.
-class EventLog {
- public:
-  explicit EventLog(const std::filesystem::path& path) : out_(path, std::ios::app) {}
-  void add(const std::string& event,
-           const std::vector<std::pair<std::string, std::string>>& fields) {
-    if (!out_)
-      return;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    out_ << "{\"time\": " << json_string(now_iso()) << ", \"unix_ms\": " << ms
-         << ", \"event\": " << json_string(event);
-    for (const auto& [key, value] : fields)
-      out_ << ", " << json_string(key) << ": " << value;
-    out_ << "}\n" << std::flush;
-  }
-
- private:
-  std::ofstream out_;
-};
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// FNV-1a 64: a stable fingerprint of the job as configured.
-std::string config_hash(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  std::ostringstream out;
-  out << std::hex << std::setw(16) << std::setfill('0') << h;
-  return out.str();
-}
-
-// A job name from a program path: label-safe characters only.
-std::string name_from_command(const std::string& program) {
-  std::string base = std::filesystem::path(program).filename().string();
-  std::string name;
-  for (char c : base)
-    name +=
-        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '-';
-  while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name[0])))
-    name.erase(0, 1);
-  if (name.empty())
-    name = "command";
-  return name.substr(0, 63);
-}
-
-int free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(a);
-  int port = 29500;  // torchrun's default, if the kernel will not say
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0)
-    ::close(fd);
-  return port;
-}
-
-// The IPv4 address of a network interface of this host, or "".
-std::string interface_address(const std::string& name) {
-  ifaddrs* all = nullptr;
-  if (name.empty() || ::getifaddrs(&all) != 0)
-    return "";
-  std::string found;
-  for (ifaddrs* i = all; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || name != i->ifa_name)
-      continue;
-    char text[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof(text));
-    found = text;
-    break;
-  }
-  ::freeifaddrs(all);
-  return found;
-}
-
-bool is_local(const std::string& host) {
-  return host == "localhost" || host == "127.0.0.1" || host == this_host();
-}
-
 std::string join(const std::vector<int>& values) {
   std::string text;
   for (int v : values)
@@ -160,163 +43,7 @@ std::string join(const std::vector<int>& values) {
   return text;
 }
 
-std::atomic<bool> g_stop{false};
-void request_stop(int) {
-  g_stop.store(true);
-}
-
-int count_arg(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const long n = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || n < 1 || n > 1'000'000) {
-    throw UsageError(flag + " expects a positive count, got \"" + value + "\"");
-  }
-  return static_cast<int>(n);
-}
-
 }  // namespace
-
-LaunchOptions parse_launch_args(std::vector<std::string> args) {
-  LaunchOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") {
-      options.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      args.resize(i);
-      if (options.command.empty())
-        throw UsageError("-- needs a command after it");
-      break;
-    }
-  }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size())
-        throw UsageError(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--dry-run") {
-      options.dry_run = true;
-    } else if (a == "--set") {
-      options.overrides.push_back(config::parse_override(value()));
-    } else if (a.rfind("--set=", 0) == 0) {
-      options.overrides.push_back(config::parse_override(a.substr(6)));
-    } else if (a == "--cluster") {
-      options.cluster_file = value();
-    } else if (a == "-np" || a == "-n") {
-      options.np = count_arg(a, value());
-    } else if (a == "-H" || a == "--host") {
-      options.hosts = parse_host_list(value());
-    } else if (a == "--hostfile") {
-      options.hosts = read_hostfile(value());
-    } else if (a == "--run-dir") {
-      options.run_dir = value();
-    } else if (a == "--state-dir") {
-      options.state_dir = value();
-    } else if (a == "--mpirun") {
-      options.mpirun = value();
-    } else if (a == "--rsh-agent") {
-      options.rsh_agent = value();
-    } else if (a == "--preflight") {
-      // Words split on spaces, never through a shell.
-      std::istringstream words(value());
-      std::string word;
-      options.preflight.clear();
-      while (words >> word)
-        options.preflight.push_back(word);
-      if (options.preflight.empty())
-        throw UsageError("--preflight needs a command");
-    } else if (!a.empty() && a[0] == '-') {
-      throw UsageError("unknown flag \"" + a + "\"");
-    } else if (!options.job_file) {
-      options.job_file = a;
-    } else {
-      throw UsageError("one job file, please (got \"" + options.job_file->string() + "\" and \"" +
-                       a + "\")");
-    }
-  }
-  return options;
-}
-
-int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,
-                std::ostream& err) {
-  LaunchOptions options = parse_launch_args(args);
-  options.version = version;
-  char self[4096] = {};
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  const std::filesystem::path here =
-      n > 0 ? std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path()
-            : std::filesystem::path();
-  options.dojo_binary = here.empty() ? std::filesystem::path("dojo") : here / "dojo";
-  if (!here.empty() && ::access((here / "dojo-exec").c_str(), X_OK) == 0) {
-    options.exec_binary = here / "dojo-exec";
-  }
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM})
-    sigaction(sig, &action, nullptr);
-  return launch(options, out, err, &g_stop);
-}
-
-std::vector<std::pair<std::string, int>> parse_host_list(const std::string& list) {
-  std::vector<std::pair<std::string, int>> hosts;
-  std::istringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (item.empty())
-      continue;
-    const std::size_t colon = item.rfind(':');
-    int slots = 1;
-    std::string host = item;
-    if (colon != std::string::npos) {
-      host = item.substr(0, colon);
-      try {
-        slots = std::stoi(item.substr(colon + 1));
-      } catch (...) {
-        slots = 0;
-      }
-    }
-    if (host.empty() || slots < 1)
-      throw UsageError("-H expects host:slots,..., got \"" + item + "\"");
-    hosts.emplace_back(host, slots);
-  }
-  if (hosts.empty())
-    throw UsageError("-H names no host");
-  return hosts;
-}
-
-std::vector<std::pair<std::string, int>> read_hostfile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw UsageError("cannot read the hostfile " + path.string());
-  std::vector<std::pair<std::string, int>> hosts;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    line = line.substr(0, line.find('#'));
-    std::istringstream words(line);
-    std::string host, word;
-    if (!(words >> host))
-      continue;
-    int slots = 1;
-    while (words >> word) {
-      if (word.rfind("slots=", 0) == 0) {
-        try {
-          slots = std::stoi(word.substr(6));
-        } catch (...) {
-          slots = 0;
-        }
-      }
-    }
-    if (slots < 1)
-      throw UsageError(path.string() + ":" + std::to_string(number) + ": bad slots");
-    hosts.emplace_back(host, slots);
-  }
-  if (hosts.empty())
-    throw UsageError(path.string() + ": the hostfile names no host");
-  return hosts;
-}
 
 int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
            const std::atomic<bool>* stop_requested) {
@@ -330,7 +57,7 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     if (options.command.empty())
       throw UsageError("give a job file, or -- COMMAND ARGS...");
     job_text = "job:\n  name: " + name_from_command(options.command[0]) +
-               "\n  command: [placeholder]\n  resources: {ranks: " +
+               "\n  command: [from-the-command-line]\n  resources: {ranks: " +
                std::to_string(std::max(options.np, 1)) + "}\n";
     job = config::load_job_text(job_text, std::filesystem::current_path() / "(command line)",
                                 options.overrides);

@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "orchestrator/config/date.h"
 #include "orchestrator/train/mlp.h"
 #include "orchestrator/train/optimizer.h"
@@ -32,24 +33,6 @@ double time_per_run(double seconds, Body body) {
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   } while (elapsed < seconds);
   return elapsed / runs;
-}
-
-// JSON string contents: quotes, backslashes and control characters escaped.
-std::string json_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char code[8];
-      std::snprintf(code, sizeof(code), "\\u%04x", c);
-      out += code;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -105,13 +88,13 @@ NodeBenchResult run_node_bench(const NodeBenchOptions& options, std::ostream& lo
   char json[1024];
   std::snprintf(
       json, sizeof(json),
-      "{\n  \"kind\": \"dojo-node-bench\",\n  \"version\": 1,\n  \"host\": \"%s\",\n"
-      "  \"accelerator\": \"%s\",\n  \"device\": \"cpu\",\n  \"date\": \"%s\",\n"
+      "{\n  \"kind\": \"dojo-node-bench\",\n  \"version\": 1,\n  \"host\": %s,\n"
+      "  \"accelerator\": %s,\n  \"device\": \"cpu\",\n  \"date\": \"%s\",\n"
       "  \"gemm\": {\"dtype\": \"f32\", \"size\": %d, \"threads\": %d, \"tflops\": %.6g},\n"
       "  \"train_step\": {\"model\": \"mlp-256-128-100\", \"batch\": %zu, \"seconds\": %.6g, "
       "\"samples_per_second\": %.6g},\n"
       "  \"reference_tflops\": %.6g,\n  \"h100e\": %.6g\n}\n",
-      json_escape(this_host()).c_str(), json_escape(options.accelerator).c_str(),
+      json_string(this_host()).c_str(), json_string(options.accelerator).c_str(),
       config::Date::today().str().c_str(), n, options.threads, result.gemm_tflops, kBatch,
       result.step_seconds, result.step_samples_per_second, options.reference_tflops, result.h100e);
   if (!options.out.empty()) {

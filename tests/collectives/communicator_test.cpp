@@ -41,74 +41,11 @@ double expected(ReduceOp op, int n, std::size_t i) {
 }
 
 void store(std::vector<unsigned char>& buffer, DType t, std::size_t i, double v) {
-  unsigned char* at = buffer.data() + i * size_of(t);
-  switch (t) {
-    case DType::kF32: {
-      const float f = static_cast<float>(v);
-      std::memcpy(at, &f, 4);
-      break;
-    }
-    case DType::kF64:
-      std::memcpy(at, &v, 8);
-      break;
-    case DType::kI32: {
-      const auto x = static_cast<std::int32_t>(v);
-      std::memcpy(at, &x, 4);
-      break;
-    }
-    case DType::kI64: {
-      const auto x = static_cast<std::int64_t>(v);
-      std::memcpy(at, &x, 8);
-      break;
-    }
-    case DType::kF16: {
-      const std::uint16_t h = f32_to_f16(static_cast<float>(v));
-      std::memcpy(at, &h, 2);
-      break;
-    }
-    case DType::kBF16: {
-      const std::uint16_t h = f32_to_bf16(static_cast<float>(v));
-      std::memcpy(at, &h, 2);
-      break;
-    }
-  }
+  store_element(buffer.data(), i, t, v);
 }
 
 double load(const std::vector<unsigned char>& buffer, DType t, std::size_t i) {
-  const unsigned char* at = buffer.data() + i * size_of(t);
-  switch (t) {
-    case DType::kF32: {
-      float f;
-      std::memcpy(&f, at, 4);
-      return f;
-    }
-    case DType::kF64: {
-      double d;
-      std::memcpy(&d, at, 8);
-      return d;
-    }
-    case DType::kI32: {
-      std::int32_t x;
-      std::memcpy(&x, at, 4);
-      return x;
-    }
-    case DType::kI64: {
-      std::int64_t x;
-      std::memcpy(&x, at, 8);
-      return static_cast<double>(x);
-    }
-    case DType::kF16: {
-      std::uint16_t h;
-      std::memcpy(&h, at, 2);
-      return f16_to_f32(h);
-    }
-    case DType::kBF16: {
-      std::uint16_t h;
-      std::memcpy(&h, at, 2);
-      return bf16_to_f32(h);
-    }
-  }
-  return 0;
+  return load_element(buffer.data(), i, t);
 }
 
 // Relative tolerance of a result: exact for sums of small integers; avg

@@ -37,18 +37,23 @@ __global__ void decode_kernel(const __nv_bfloat16* in, float* out, std::size_t c
 }  // namespace
 
 void launch_scale(float* data, std::size_t count, float factor, cudaStream_t stream) {
-  if (count == 0) return;
+  if (count == 0)
+    return;
   scale_kernel<<<blocks_for(count), kThreads, 0, stream>>>(data, count, factor);
 }
 
-void launch_encode_bf16(const float* in, std::uint16_t* out, std::size_t count, cudaStream_t stream) {
-  if (count == 0) return;
+void launch_encode_bf16(const float* in, std::uint16_t* out, std::size_t count,
+                        cudaStream_t stream) {
+  if (count == 0)
+    return;
   encode_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
       in, reinterpret_cast<__nv_bfloat16*>(out), count);
 }
 
-void launch_decode_bf16(const std::uint16_t* in, float* out, std::size_t count, cudaStream_t stream) {
-  if (count == 0) return;
+void launch_decode_bf16(const std::uint16_t* in, float* out, std::size_t count,
+                        cudaStream_t stream) {
+  if (count == 0)
+    return;
   decode_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
       reinterpret_cast<const __nv_bfloat16*>(in), out, count);
 }

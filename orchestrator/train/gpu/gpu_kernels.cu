@@ -12,7 +12,7 @@ unsigned blocks_for(std::size_t count) {
   return static_cast<unsigned>(blocks < 65535 ? (blocks > 0 ? blocks : 1) : 65535);
 }
 
-#define DOJO_GRID_LOOP(i, count)                                                \
+#define DOJO_GRID_LOOP(i, count)                                                        \
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; \
        i < (count); i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
 
@@ -26,7 +26,8 @@ __global__ void bias_relu_kernel(float* z, const float* bias, int rows, int cols
 
 __global__ void relu_backward_kernel(float* delta, const float* activation, std::size_t count) {
   DOJO_GRID_LOOP(i, count) {
-    if (activation[i] <= 0.0f) delta[i] = 0.0f;
+    if (activation[i] <= 0.0f)
+      delta[i] = 0.0f;
   }
 }
 
@@ -34,7 +35,8 @@ __global__ void relu_backward_kernel(float* delta, const float* activation, std:
 __global__ void softmax_xent_kernel(const float* logits, const std::uint8_t* labels, int rows,
                                     int classes, float* grad, float* row_loss, int* row_correct) {
   const int r = blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= rows) return;
+  if (r >= rows)
+    return;
   const float* x = logits + static_cast<std::size_t>(r) * classes;
   float top = x[0];
   int arg = 0;
@@ -45,7 +47,8 @@ __global__ void softmax_xent_kernel(const float* logits, const std::uint8_t* lab
     }
   }
   double sum = 0;
-  for (int c = 0; c < classes; ++c) sum += exp(static_cast<double>(x[c] - top));
+  for (int c = 0; c < classes; ++c)
+    sum += exp(static_cast<double>(x[c] - top));
   const double log_sum = log(sum) + top;
   const int label = labels[r];
   row_loss[r] = static_cast<float>(log_sum - x[label]);
@@ -61,27 +64,35 @@ __global__ void softmax_xent_kernel(const float* logits, const std::uint8_t* lab
 
 __global__ void column_sums_kernel(const float* delta, int rows, int cols, float* out) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= cols) return;
+  if (c >= cols)
+    return;
   float sum = 0.0f;
-  for (int r = 0; r < rows; ++r) sum += delta[static_cast<std::size_t>(r) * cols + c];
+  for (int r = 0; r < rows; ++r)
+    sum += delta[static_cast<std::size_t>(r) * cols + c];
   out[c] = sum;
 }
 
 __global__ void to_bf16_kernel(const float* in, __nv_bfloat16* out, std::size_t count) {
-  DOJO_GRID_LOOP(i, count) { out[i] = __float2bfloat16_rn(in[i]); }
+  DOJO_GRID_LOOP(i, count) {
+    out[i] = __float2bfloat16_rn(in[i]);
+  }
 }
 
 __global__ void squares_kernel(const float* g, std::size_t count, double* sum) {
   __shared__ double partial[kThreads];
   double local = 0;
-  DOJO_GRID_LOOP(i, count) { local += static_cast<double>(g[i]) * g[i]; }
+  DOJO_GRID_LOOP(i, count) {
+    local += static_cast<double>(g[i]) * g[i];
+  }
   partial[threadIdx.x] = local;
   __syncthreads();
   for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-    if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
+    if (threadIdx.x < stride)
+      partial[threadIdx.x] += partial[threadIdx.x + stride];
     __syncthreads();
   }
-  if (threadIdx.x == 0) atomicAdd(sum, partial[0]);
+  if (threadIdx.x == 0)
+    atomicAdd(sum, partial[0]);
 }
 
 __global__ void sgd_kernel(float* w, float* v, const float* g, std::size_t count, float lr,
@@ -138,7 +149,8 @@ void accumulate_squares(const float* g, std::size_t count, double* sum_of_square
 
 void sgd_update(float* w, float* v, const float* g, std::size_t count, float lr, float momentum,
                 float decay, float scale, cudaStream_t stream) {
-  sgd_kernel<<<blocks_for(count), kThreads, 0, stream>>>(w, v, g, count, lr, momentum, decay, scale);
+  sgd_kernel<<<blocks_for(count), kThreads, 0, stream>>>(w, v, g, count, lr, momentum, decay,
+                                                         scale);
 }
 
 void adamw_update(float* w, float* m, float* v, const float* g, std::size_t count, float lr,
