@@ -6,6 +6,7 @@ namespace dojo::cli {
 
 // Each command is defined in its own file.
 int run_bench(std::span<const std::string> args, Streams& io);
+int run_capacity(std::span<const std::string> args, Streams& io);
 int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
@@ -13,7 +14,7 @@ int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 6> kCommands = {{
+  static const std::array<Command, 7> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -24,6 +25,10 @@ std::span<const Command> commands() {
        "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
        "                     [--reference-tflops T] [--accelerator NAME]",
        run_bench},
+      {"capacity", "the fleet's H100-equivalents against the plan (report)",
+       "dojo capacity report [--config FILE] [--as-of YYYY-MM-DD] [--format table|json]\n"
+       "                            [--state-dir DIR]",
+       run_capacity},
       {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
        "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
