@@ -1,11 +1,13 @@
-// `dojo capacity report`: the fleet's H100-equivalents against the plan.
+// `dojo capacity report|chart`: the fleet's H100-equivalents against the plan.
 #include <unistd.h>
 
 #include <filesystem>
 #include <ostream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "orchestrator/capacity/capacity.h"
+#include "orchestrator/capacity/chart.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/launch/ledger.h"
@@ -35,13 +37,15 @@ std::filesystem::path default_capacity_config() {
 
 int run_capacity(std::span<const std::string> args, Streams& io) {
   if (args.empty())
-    throw UsageError("which capacity command? (report)");
-  if (args[0] != "report")
-    throw UsageError("unknown capacity command \"" + args[0] + "\" (report)");
+    throw UsageError("which capacity command? (report, chart)");
+  const bool chart = args[0] == "chart";
+  if (args[0] != "report" && !chart)
+    throw UsageError("unknown capacity command \"" + args[0] + "\" (report, chart)");
   std::filesystem::path config_file = default_capacity_config();
   config::Date as_of = config::Date::today();
   std::string format = "table";
   std::filesystem::path state_dir = launch::default_state_dir();
+  std::filesystem::path out_file;
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& flag = args[i];
     if (i + 1 >= args.size())
@@ -54,7 +58,9 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       if (!date)
         throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + value + "\"");
       as_of = *date;
-    } else if (flag == "--format") {
+    } else if (flag == "--out" && chart) {
+      out_file = value;
+    } else if (flag == "--format" && !chart) {
       if (value != "table" && value != "json") {
         throw UsageError("--format expects table or json, got \"" + value + "\"");
       }
@@ -65,6 +71,8 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       throw UsageError("unknown flag \"" + flag + "\"");
     }
   }
+  if (chart && out_file.empty())
+    throw UsageError("capacity chart needs --out FILE.svg");
   const config::CapacityConfig capacity = config::load_capacity(config_file);
   // Allocated H100e: the launchers' live bookings, when a ledger exists.
   std::optional<double> allocated;
@@ -75,6 +83,11 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
     allocated = total;
   }
   const capacity::Report r = capacity::report(capacity, as_of, allocated);
+  if (chart) {
+    write_file_atomically(out_file.string(), capacity::chart_svg(capacity, r));
+    io.out << "wrote " << out_file.string() << "\n";
+    return kExitOk;
+  }
   io.out << (format == "json" ? capacity::to_json(r) : capacity::to_table(r));
   return kExitOk;
 }
