@@ -1,16 +1,21 @@
-// `dojo capacity report|chart`: the fleet's H100-equivalents against the plan.
+// `dojo capacity report|chart|serve`: the fleet's H100-equivalents against the plan.
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <ostream>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "orchestrator/capacity/capacity.h"
 #include "orchestrator/capacity/chart.h"
+#include "orchestrator/capacity/collector.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/launch/ledger.h"
+#include "orchestrator/metrics/exporter.h"
 
 namespace dojo::cli {
 namespace {
@@ -33,16 +38,61 @@ std::filesystem::path default_capacity_config() {
   return relative;
 }
 
+// "HOST:PORT", HOST an IPv4 literal or a bracketed IPv6 one.
+metrics::ExporterOptions parse_listen(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      port.find_first_not_of("0123456789") == std::string::npos;
+  if (host.empty() || !digits || std::stoi(port) > 65535) {
+    throw UsageError("--listen expects HOST:PORT (127.0.0.1:9400, [::1]:9400), got \"" + text +
+                     "\"");
+  }
+  metrics::ExporterOptions options;
+  options.bind = host;
+  options.port = std::stoi(port);
+  return options;
+}
+
+// "user:password" from the first line of `file`, kept off the command line.
+std::string read_basic_auth(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  if (!in || !std::getline(in, line))
+    throw Error(file.string() + ": cannot read the basic-auth credentials");
+  if (!line.empty() && line.back() == '\r')
+    line.pop_back();
+  if (line.find(':') == std::string::npos || line.front() == ':')
+    throw Error(file.string() + ":1: basic-auth credentials must read user:password");
+  return line;
+}
+
+std::optional<double> ledger_allocated(const std::filesystem::path& state_dir) {
+  if (!std::filesystem::exists(state_dir / "ledger.tsv"))
+    return std::nullopt;
+  double total = 0;
+  for (const launch::Booking& b : launch::Ledger(state_dir).bookings())
+    total += b.h100e;
+  return total;
+}
+
 }  // namespace
 
 int run_capacity(std::span<const std::string> args, Streams& io) {
   if (args.empty())
-    throw UsageError("which capacity command? (report, chart)");
+    throw UsageError("which capacity command? (report, chart, serve)");
   const bool chart = args[0] == "chart";
-  if (args[0] != "report" && !chart)
-    throw UsageError("unknown capacity command \"" + args[0] + "\" (report, chart)");
+  const bool serve = args[0] == "serve";
+  if (args[0] != "report" && !chart && !serve)
+    throw UsageError("unknown capacity command \"" + args[0] + "\" (report, chart, serve)");
   std::filesystem::path config_file = default_capacity_config();
   config::Date as_of = config::Date::today();
+  std::optional<config::Date> fixed_as_of;
+  std::optional<metrics::ExporterOptions> listen;
+  std::filesystem::path basic_auth_file;
   std::string format = "table";
   std::filesystem::path state_dir = launch::default_state_dir();
   std::filesystem::path out_file;
@@ -58,9 +108,14 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       if (!date)
         throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + value + "\"");
       as_of = *date;
+      fixed_as_of = *date;
     } else if (flag == "--out" && chart) {
       out_file = value;
-    } else if (flag == "--format" && !chart) {
+    } else if (flag == "--listen" && serve) {
+      listen = parse_listen(value);
+    } else if (flag == "--basic-auth-file" && serve) {
+      basic_auth_file = value;
+    } else if (flag == "--format" && !chart && !serve) {
       if (value != "table" && value != "json") {
         throw UsageError("--format expects table or json, got \"" + value + "\"");
       }
@@ -73,16 +128,31 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   }
   if (chart && out_file.empty())
     throw UsageError("capacity chart needs --out FILE.svg");
+  if (serve && !listen)
+    throw UsageError("capacity serve needs --listen HOST:PORT");
   const config::CapacityConfig capacity = config::load_capacity(config_file);
-  // Allocated H100e: the launchers' live bookings, when a ledger exists.
-  std::optional<double> allocated;
-  if (std::filesystem::exists(state_dir / "ledger.tsv")) {
-    double total = 0;
-    for (const launch::Booking& b : launch::Ledger(state_dir).bookings())
-      total += b.h100e;
-    allocated = total;
+  if (serve) {
+    if (!basic_auth_file.empty())
+      listen->basic_auth = read_basic_auth(basic_auth_file);
+    // Block the stop signals before the exporter's threads start, so they
+    // inherit the mask and only sigwait below sees them.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    metrics::Exporter exporter(*listen);
+    exporter.add(std::make_shared<capacity::Collector>(
+        capacity, fixed_as_of, [state_dir] { return ledger_allocated(state_dir); }));
+    io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
+           << (listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
+    int sig = 0;
+    sigwait(&stop, &sig);
+    io.out << "dojo capacity: stopped by signal " << sig << std::endl;
+    return kExitOk;
   }
-  const capacity::Report r = capacity::report(capacity, as_of, allocated);
+  // Allocated H100e: the launchers' live bookings, when a ledger exists.
+  const capacity::Report r = capacity::report(capacity, as_of, ledger_allocated(state_dir));
   if (chart) {
     write_file_atomically(out_file.string(), capacity::chart_svg(capacity, r));
     io.out << "wrote " << out_file.string() << "\n";

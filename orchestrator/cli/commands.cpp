@@ -25,11 +25,13 @@ std::span<const Command> commands() {
        "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
        "                     [--reference-tflops T] [--accelerator NAME]",
        run_bench},
-      {"capacity", "the fleet's H100-equivalents against the plan (report, chart)",
+      {"capacity", "the fleet's H100-equivalents against the plan (report, chart, serve)",
        "dojo capacity report [--config FILE] [--as-of YYYY-MM-DD] [--format table|json]\n"
        "                            [--state-dir DIR]\n"
        "       dojo capacity chart --out FILE.svg [--config FILE] [--as-of YYYY-MM-DD]\n"
-       "                           [--state-dir DIR]",
+       "                           [--state-dir DIR]\n"
+       "       dojo capacity serve --listen HOST:PORT [--basic-auth-file FILE] [--config FILE]\n"
+       "                           [--as-of YYYY-MM-DD] [--state-dir DIR]",
        run_capacity},
       {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
        "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},

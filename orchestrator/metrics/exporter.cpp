@@ -52,9 +52,59 @@ std::string lower(std::string text) {
   return text;
 }
 
+std::string base64(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
+            kAlphabet[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+// The value of header `name` (lower case) in `head`, whose header names may be
+// in any case; `lowered` is `head` lower-cased.
+std::string header_value(const std::string& head, const std::string& lowered,
+                         const std::string& name) {
+  const std::size_t at = lowered.find("\r\n" + name + ":");
+  if (at == std::string::npos)
+    return {};
+  std::size_t begin = at + 3 + name.size();
+  const std::size_t end = std::min(head.find("\r\n", begin), head.size());
+  while (begin < end && (head[begin] == ' ' || head[begin] == '\t'))
+    ++begin;
+  std::size_t last = end;
+  while (last > begin && (head[last - 1] == ' ' || head[last - 1] == '\t'))
+    --last;
+  return head.substr(begin, last - begin);
+}
+
+// Compares without an early exit, so timing does not leak the secret's prefix.
+bool same_secret(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 std::string response(int status, const char* reason, const std::string& type,
-                     const std::string& body, bool keep_alive, bool head) {
+                     const std::string& body, bool keep_alive, bool head,
+                     const std::string& extra_header = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
+  out += extra_header;
   out += "Content-Type: " + type + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
@@ -66,7 +116,10 @@ std::string response(int status, const char* reason, const std::string& type,
 }  // namespace
 
 Exporter::Exporter(const ExporterOptions& options)
-    : bind_(options.bind), max_connections_(std::max(1, options.max_connections)) {
+    : bind_(options.bind),
+      expected_authorization_(options.basic_auth.empty() ? ""
+                                                         : "Basic " + base64(options.basic_auth)),
+      max_connections_(std::max(1, options.max_connections)) {
   const bool v6 = is_ipv6(bind_);
   if (!v6 && !is_ipv4(bind_)) {
     throw MetricsError("metrics bind address \"" + bind_ +
@@ -219,7 +272,13 @@ void Exporter::serve(int fd) {
                      : headers.find("connection: keep-alive") != std::string::npos;
     const bool head_only = method == "HEAD";
     std::string reply;
-    if (method != "GET" && method != "HEAD") {
+    const std::string line_and_head = line_end == std::string::npos ? "" : head.substr(line_end);
+    if (!expected_authorization_.empty() &&
+        !same_secret(header_value(line_and_head, headers, "authorization"),
+                     expected_authorization_)) {
+      reply = response(401, "Unauthorized", "text/plain", "authorization required\n", keep_alive,
+                       head_only, "WWW-Authenticate: Basic realm=\"dojo\"\r\n");
+    } else if (method != "GET" && method != "HEAD") {
       reply = response(405, "Method Not Allowed", "text/plain", "only GET\n", keep_alive, false);
     } else if (path == "/metrics") {
       reply = response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", render(), keep_alive,

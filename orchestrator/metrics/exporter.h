@@ -34,6 +34,9 @@ struct ExporterOptions {
   std::string bind = "127.0.0.1";  ///< IPv4 or IPv6 literal (IPv6 without brackets)
   int port = 0;                    ///< 0: the kernel picks a free port
   int max_connections = 128;       ///< concurrent connections; more wait in the backlog
+  /// "user:password": HTTP basic auth required on every request (401
+  /// otherwise); empty serves without auth. TLS belongs to a reverse proxy.
+  std::string basic_auth = {};
 };
 
 /// Serves GET /metrics (text format 0.0.4) for the collectables added to it
@@ -63,6 +66,7 @@ class Exporter {
   void serve(int fd);
 
   std::string bind_;
+  std::string expected_authorization_;  // "Basic <base64>" or empty
   int port_ = 0;
   int max_connections_;
   int listen_fd_ = -1;

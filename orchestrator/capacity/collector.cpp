@@ -1,0 +1,132 @@
+#include "orchestrator/capacity/collector.h"
+
+#include <prometheus/metric_family.h>
+
+#include <string>
+#include <utility>
+
+namespace dojo::capacity {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// A new gauge family at the end of `out`; the reference lasts until the next.
+MetricFamily& family(std::vector<MetricFamily>& out, std::string name, std::string help) {
+  out.push_back(MetricFamily{std::move(name), std::move(help), MetricType::Gauge, {}});
+  return out.back();
+}
+
+void sample(MetricFamily& f, double value, const Labels& labels = {}) {
+  ClientMetric m;
+  for (const auto& [name, label_value] : labels)
+    m.label.push_back(ClientMetric::Label{name, label_value});
+  m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+void optional_gauge(std::vector<MetricFamily>& out, const char* name, const char* help,
+                    const std::optional<double>& value) {
+  if (value)
+    sample(family(out, name, help), *value);
+}
+
+double unix_seconds(const config::Date& date) {
+  return static_cast<double>(date.days()) * 86400.0;
+}
+
+const char* state_name(config::NodeState state) {
+  switch (state) {
+    case config::NodeState::kUp:
+      return "up";
+    case config::NodeState::kDrained:
+      return "drained";
+    case config::NodeState::kDown:
+      return "down";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Collector::Collector(config::CapacityConfig capacity, std::optional<config::Date> fixed_as_of,
+                     std::function<std::optional<double>()> allocated)
+    : capacity_(std::move(capacity)), fixed_as_of_(fixed_as_of), allocated_(std::move(allocated)) {}
+
+std::vector<MetricFamily> Collector::Collect() const {
+  const config::Date as_of = fixed_as_of_ ? *fixed_as_of_ : config::Date::today();
+  const Report r = report(capacity_, as_of, allocated_ ? allocated_() : std::nullopt);
+  std::vector<MetricFamily> out;
+
+  // family() hands out a reference into `out`: fill each before the next.
+  auto& installed =
+      family(out, "dojo_capacity_installed_h100e",
+             "H100-equivalents installed (online by now and not retired), by cluster");
+  for (const auto& [cluster, c] : r.clusters)
+    sample(installed, c.installed_h100e, {{"cluster", cluster}});
+  auto& online =
+      family(out, "dojo_capacity_online_h100e", "H100-equivalents installed and up, by cluster");
+  for (const auto& [cluster, c] : r.clusters)
+    sample(online, c.online_h100e, {{"cluster", cluster}});
+  auto& pool = family(out, "dojo_capacity_pool_h100e",
+                      "H100-equivalents of each installed pool, with its accelerator and state");
+  for (const config::Pool& p : capacity_.pools) {
+    if (as_of < p.online || (p.retire && !(as_of < *p.retire)))
+      continue;
+    sample(pool, static_cast<double>(p.count) * h100e_factor(capacity_, p.accelerator),
+           {{"cluster", p.cluster},
+            {"pool", p.name},
+            {"accelerator", p.accelerator},
+            {"state", state_name(p.state)}});
+  }
+  if (r.allocated_known) {
+    sample(family(out, "dojo_capacity_allocated_h100e",
+                  "H100-equivalents booked by running jobs (the launcher's ledger)"),
+           r.allocated_h100e);
+  }
+  optional_gauge(out, "dojo_capacity_utilisation_ratio", "Allocated over online H100e",
+                 r.utilisation_ratio);
+  sample(family(out, "dojo_capacity_plan_target_h100e", "The plan's H100e target for today"),
+         r.plan_target_h100e);
+  sample(family(out, "dojo_capacity_plan_final_h100e", "The plan's final H100e target"),
+         r.plan_final_h100e);
+  sample(family(out, "dojo_capacity_plan_final_timestamp_seconds",
+                "Date of the plan's final milestone, Unix seconds"),
+         unix_seconds(r.plan_final_date));
+  sample(family(out, "dojo_capacity_progress_ratio", "Online H100e over the plan's target"),
+         r.progress_ratio);
+  sample(family(out, "dojo_capacity_gap_h100e",
+                "Plan target minus online H100e; positive means behind plan"),
+         r.gap_h100e);
+  optional_gauge(out, "dojo_capacity_growth_90d_ratio",
+                 "Online H100e growth over the last 90 days (1.3 is +130%)", r.growth_90d_ratio);
+  optional_gauge(out, "dojo_capacity_growth_qoq_ratio", "Online H100e growth quarter over quarter",
+                 r.qoq_growth_ratio);
+  optional_gauge(out, "dojo_capacity_required_per_day_h100e",
+                 "H100e a day needed to meet the next milestone", r.required_per_day_h100e);
+  if (r.forecast_date) {
+    sample(family(out, "dojo_capacity_forecast_timestamp_seconds",
+                  "When the final target is reached at the last 90 days' rate, Unix seconds"),
+           unix_seconds(*r.forecast_date));
+  }
+  optional_gauge(out, "dojo_capacity_spend_per_h100e_dollars",
+                 "Infrastructure spend over the H100e it added", r.usd_per_h100e);
+  optional_gauge(out, "dojo_capacity_fleet_power_watts",
+                 "Inference power of the vehicle fleet while driving", r.fleet_power_watts);
+  if (r.fleet_idle_hours_per_week) {
+    sample(family(out, "dojo_capacity_fleet_idle_seconds_per_week",
+                  "Time a week a vehicle is parked (base unit: seconds)"),
+           *r.fleet_idle_hours_per_week * 3600.0);
+  }
+  optional_gauge(out, "dojo_capacity_fleet_h100e",
+                 "H100-equivalents of the vehicle fleet's inference computers", r.fleet_h100e);
+  sample(family(out, "dojo_capacity_as_of_timestamp_seconds",
+                "The date these figures are for, Unix seconds"),
+         unix_seconds(as_of));
+  return out;
+}
+
+}  // namespace dojo::capacity

@@ -1,0 +1,69 @@
+// The capacity exporter's series: bounded labels, allocated only when known.
+#include <doctest/doctest.h>
+
+#include <prometheus/metric_family.h>
+
+#include <set>
+
+#include "orchestrator/capacity/collector.h"
+#include "orchestrator/config/loader.h"
+#include "tests/support.h"
+
+namespace dojo::capacity {
+namespace {
+
+config::CapacityConfig seed() {
+  return config::load_capacity(test::configs_dir() / "capacity" / "tesla-2024.yaml");
+}
+
+const prometheus::MetricFamily* find(const std::vector<prometheus::MetricFamily>& families,
+                                     const std::string& name) {
+  for (const auto& f : families)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+TEST_CASE("the exporter serves allocated H100e and utilisation only when the ledger is known") {
+  const auto as_of = config::Date::parse("2024-06-30");
+  const Collector unknown(seed(), as_of, [] { return std::nullopt; });
+  const auto without = unknown.Collect();
+  CHECK(find(without, "dojo_capacity_allocated_h100e") == nullptr);
+  CHECK(find(without, "dojo_capacity_utilisation_ratio") == nullptr);
+
+  const Collector known(seed(), as_of, [] { return std::optional<double>(5000.0); });
+  const auto with = known.Collect();
+  const auto* allocated = find(with, "dojo_capacity_allocated_h100e");
+  REQUIRE(allocated != nullptr);
+  CHECK(allocated->metric.at(0).gauge.value == doctest::Approx(5000.0));
+  const auto* online = find(with, "dojo_capacity_online_h100e");
+  REQUIRE(online != nullptr);
+  double online_total = 0;
+  for (const auto& m : online->metric)
+    online_total += m.gauge.value;
+  const auto* utilisation = find(with, "dojo_capacity_utilisation_ratio");
+  REQUIRE(utilisation != nullptr);
+  CHECK(utilisation->metric.at(0).gauge.value == doctest::Approx(5000.0 / online_total));
+}
+
+TEST_CASE("the exporter's labels are bounded to cluster, pool, accelerator and state") {
+  const Collector collector(seed(), config::Date::parse("2024-06-30"), {});
+  const std::set<std::string> allowed = {"cluster", "pool", "accelerator", "state"};
+  for (const auto& family : collector.Collect()) {
+    CHECK_MESSAGE(family.name.rfind("dojo_capacity_", 0) == 0, family.name);
+    for (const auto& metric : family.metric)
+      for (const auto& label : metric.label)
+        CHECK_MESSAGE(allowed.count(label.name) == 1, family.name << " has label " << label.name);
+  }
+}
+
+TEST_CASE("the exporter leaves out pools not yet online or already retired") {
+  const Collector early(seed(), config::Date::parse("2021-01-01"), {});
+  const auto families = early.Collect();
+  const auto* pool = find(families, "dojo_capacity_pool_h100e");
+  REQUIRE(pool != nullptr);
+  CHECK(pool->metric.empty());
+}
+
+}  // namespace
+}  // namespace dojo::capacity
