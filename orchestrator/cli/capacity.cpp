@@ -1,4 +1,4 @@
-// `dojo capacity report|chart|serve`: the fleet's H100-equivalents against the plan.
+// `dojo capacity report|chart|serve|backfill`: the fleet's H100-equivalents against the plan.
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "orchestrator/capacity/backfill.h"
 #include "orchestrator/capacity/capacity.h"
 #include "orchestrator/capacity/chart.h"
 #include "orchestrator/capacity/collector.h"
@@ -83,16 +84,21 @@ std::optional<double> ledger_allocated(const std::filesystem::path& state_dir) {
 
 int run_capacity(std::span<const std::string> args, Streams& io) {
   if (args.empty())
-    throw UsageError("which capacity command? (report, chart, serve)");
+    throw UsageError("which capacity command? (report, chart, serve, backfill)");
   const bool chart = args[0] == "chart";
   const bool serve = args[0] == "serve";
-  if (args[0] != "report" && !chart && !serve)
-    throw UsageError("unknown capacity command \"" + args[0] + "\" (report, chart, serve)");
+  const bool backfill = args[0] == "backfill";
+  if (args[0] != "report" && !chart && !serve && !backfill) {
+    throw UsageError("unknown capacity command \"" + args[0] +
+                     "\" (report, chart, serve, backfill)");
+  }
   std::filesystem::path config_file = default_capacity_config();
   config::Date as_of = config::Date::today();
   std::optional<config::Date> fixed_as_of;
   std::optional<metrics::ExporterOptions> listen;
   std::filesystem::path basic_auth_file;
+  std::optional<config::Date> from;
+  int step_days = 1;
   std::string format = "table";
   std::filesystem::path state_dir = launch::default_state_dir();
   std::filesystem::path out_file;
@@ -109,13 +115,24 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
         throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + value + "\"");
       as_of = *date;
       fixed_as_of = *date;
-    } else if (flag == "--out" && chart) {
+    } else if (flag == "--from" && backfill) {
+      from = config::Date::parse(value);
+      if (!from)
+        throw UsageError("--from expects a date as YYYY-MM-DD, got \"" + value + "\"");
+    } else if (flag == "--step-days" && backfill) {
+      const bool digits = !value.empty() && value.size() <= 4 &&
+                          value.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoi(value) < 1)
+        throw UsageError("--step-days expects a whole number of days from 1, got \"" + value +
+                         "\"");
+      step_days = std::stoi(value);
+    } else if (flag == "--out" && (chart || backfill)) {
       out_file = value;
     } else if (flag == "--listen" && serve) {
       listen = parse_listen(value);
     } else if (flag == "--basic-auth-file" && serve) {
       basic_auth_file = value;
-    } else if (flag == "--format" && !chart && !serve) {
+    } else if (flag == "--format" && !chart && !serve && !backfill) {
       if (value != "table" && value != "json") {
         throw UsageError("--format expects table or json, got \"" + value + "\"");
       }
@@ -128,6 +145,8 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   }
   if (chart && out_file.empty())
     throw UsageError("capacity chart needs --out FILE.svg");
+  if (backfill && out_file.empty())
+    throw UsageError("capacity backfill needs --out FILE");
   if (serve && !listen)
     throw UsageError("capacity serve needs --listen HOST:PORT");
   const config::CapacityConfig capacity = config::load_capacity(config_file);
@@ -149,6 +168,16 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
     int sig = 0;
     sigwait(&stop, &sig);
     io.out << "dojo capacity: stopped by signal " << sig << std::endl;
+    return kExitOk;
+  }
+  if (backfill) {
+    const config::Date start = from ? *from : capacity::first_online(capacity);
+    write_file_atomically(out_file.string(),
+                          capacity::openmetrics_backfill(capacity, start, as_of, step_days));
+    io.out << "wrote " << out_file.string() << " (" << start.str() << " to " << as_of.str()
+           << ", every " << step_days << (step_days == 1 ? " day" : " days")
+           << "); load it with: promtool tsdb create-blocks-from openmetrics " << out_file.string()
+           << " DATA_DIR\n";
     return kExitOk;
   }
   // Allocated H100e: the launchers' live bookings, when a ledger exists.

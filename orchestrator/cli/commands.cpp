@@ -25,13 +25,15 @@ std::span<const Command> commands() {
        "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
        "                     [--reference-tflops T] [--accelerator NAME]",
        run_bench},
-      {"capacity", "the fleet's H100-equivalents against the plan (report, chart, serve)",
+      {"capacity", "the fleet's H100-equivalents against the plan (report, chart, serve, backfill)",
        "dojo capacity report [--config FILE] [--as-of YYYY-MM-DD] [--format table|json]\n"
        "                            [--state-dir DIR]\n"
        "       dojo capacity chart --out FILE.svg [--config FILE] [--as-of YYYY-MM-DD]\n"
        "                           [--state-dir DIR]\n"
        "       dojo capacity serve --listen HOST:PORT [--basic-auth-file FILE] [--config FILE]\n"
-       "                           [--as-of YYYY-MM-DD] [--state-dir DIR]",
+       "                           [--as-of YYYY-MM-DD] [--state-dir DIR]\n"
+       "       dojo capacity backfill --out FILE [--from YYYY-MM-DD] [--as-of YYYY-MM-DD]\n"
+       "                           [--step-days N] [--config FILE]",
        run_capacity},
       {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
        "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},
