@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# prometheus_e2e.sh DOJO SEED CONFIG_DIR: the real Prometheus server, run on
+# prometheus_e2e.sh DOJO SEED CONFIG_DIR GRAFANA_DIR: the real Prometheus server, run on
 # 127.0.0.1 with the shipped configs/prometheus (ports and paths substituted),
 # scrapes `dojo capacity serve`; the values its HTTP API returns equal `dojo
 # capacity report --format json`. promtool check config and test rules pass.
+# Every panel of the Grafana dashboard runs its PromQL against that server
+# without error (Grafana itself is not packaged for Debian 12).
 set -euo pipefail
 dojo=$1
 seed=$2
 configs=$3
+grafana=$4
 work=$(mktemp -d)
 exporter_pid=
 prometheus_pid=
@@ -59,7 +62,7 @@ prometheus_pid=$!
 
 "$dojo" capacity report --config "$seed" --as-of 2024-06-30 --state-dir "$work/state" \
   --format json >"$work/report.json"
-python3 - "$port" "$work/report.json" <<'PY' || fail "Prometheus did not serve the exporter's figures"
+python3 - "$port" "$work/report.json" "$grafana" <<'PY' || fail "Prometheus did not serve the exporter's figures"
 import json, sys, time, urllib.parse, urllib.request
 port, report = sys.argv[1], json.load(open(sys.argv[2]))
 
@@ -108,6 +111,24 @@ for want in ("DojoCapacityBehindPlan", "DojoCapacityExporterDown", "DojoJobStall
              "DojoJobRestartingRepeatedly"):
     assert want in rules, (want, rules)
 print("Prometheus agrees with the report; rules loaded:", ", ".join(rules))
+
+# The dashboard: its datasource is the provisioned one, and every panel's
+# expression is valid PromQL that Prometheus answers; capacity panels have data.
+import glob, re
+grafana = sys.argv[3]
+provisioned = open(f"{grafana}/provisioning/datasources/dojo.yml").read()
+uid = re.search(r"uid: (\S+)", provisioned).group(1)
+without_ledger = ("allocated", "utilisation")
+for path in glob.glob(f"{grafana}/dashboards/*.json"):
+    dashboard = json.load(open(path))
+    assert dashboard["panels"], path
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == uid, (panel["title"], panel["datasource"])
+        for target in panel["targets"]:
+            result = query(target["expr"])   # raises on a PromQL error
+            if "dojo_capacity_" in target["expr"] and not any(w in target["expr"] for w in without_ledger):
+                assert result, f"panel {panel['title']!r}: no data for {target['expr']}"
+        print(f"panel ok: {panel['title']}")
 PY
 
 # Stop both cleanly: SIGTERM, exit 0, nothing left behind.
