@@ -3,7 +3,9 @@
 #include <prometheus/metric_family.h>
 
 #include <string>
+
 #include <utility>
+#include "common/error.h"
 
 namespace dojo::capacity {
 namespace {
@@ -56,6 +58,19 @@ Collector::Collector(config::CapacityConfig capacity, std::optional<config::Date
                      std::function<std::optional<double>()> allocated)
     : capacity_(std::move(capacity)), fixed_as_of_(fixed_as_of), allocated_(std::move(allocated)) {}
 
+void Collector::add_nodes(const config::ClusterConfig& cluster) {
+  for (const config::ClusterNode& node : cluster.nodes) {
+    double factor = 0;
+    try {
+      factor = h100e_factor(capacity_, node.accelerator);
+    } catch (const Error& e) {
+      throw Error(cluster.source.string() + ": node \"" + node.host + "\": " + e.what());
+    }
+    nodes_.push_back(
+        {cluster.name, node.host, node.accelerator, state_name(node.state), factor * node.slots});
+  }
+}
+
 std::vector<MetricFamily> Collector::Collect() const {
   const config::Date as_of = fixed_as_of_ ? *fixed_as_of_ : config::Date::today();
   const Report r = report(capacity_, as_of, allocated_ ? allocated_() : std::nullopt);
@@ -81,6 +96,17 @@ std::vector<MetricFamily> Collector::Collect() const {
             {"pool", p.name},
             {"accelerator", p.accelerator},
             {"state", state_name(p.state)}});
+  }
+  if (!nodes_.empty()) {
+    auto& node = family(out, "dojo_capacity_node_h100e",
+                        "H100-equivalents of each node of the cluster inventory, with its state");
+    for (const NodeSeries& n : nodes_) {
+      sample(node, n.h100e,
+             {{"cluster", n.cluster},
+              {"node", n.node},
+              {"accelerator", n.accelerator},
+              {"state", n.state}});
+    }
   }
   if (r.allocated_known) {
     sample(family(out, "dojo_capacity_allocated_h100e",

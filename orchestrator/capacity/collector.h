@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "orchestrator/capacity/capacity.h"
+#include "orchestrator/config/cluster.h"
 
 namespace dojo::capacity {
 
@@ -23,10 +24,21 @@ class Collector : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  /// Adds per-node series from a cluster inventory:
+  /// dojo_capacity_node_h100e{cluster, node, accelerator, state}, each node's
+  /// slots times its accelerator's factor on the capacity document's basis.
+  /// Throws dojo::Error (naming the node) for an accelerator without a factor.
+  void add_nodes(const config::ClusterConfig& cluster);
+
  private:
   config::CapacityConfig capacity_;
   std::optional<config::Date> fixed_as_of_;
   std::function<std::optional<double>()> allocated_;
+  struct NodeSeries {
+    std::string cluster, node, accelerator, state;
+    double h100e = 0;
+  };
+  std::vector<NodeSeries> nodes_;
 };
 
 }  // namespace dojo::capacity

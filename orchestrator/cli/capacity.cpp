@@ -97,6 +97,7 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   std::optional<config::Date> fixed_as_of;
   std::optional<metrics::ExporterOptions> listen;
   std::filesystem::path basic_auth_file;
+  std::vector<std::filesystem::path> cluster_files;
   std::optional<config::Date> from;
   int step_days = 1;
   std::string format = "table";
@@ -130,6 +131,8 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       out_file = value;
     } else if (flag == "--listen" && serve) {
       listen = parse_listen(value);
+    } else if (flag == "--cluster" && serve) {
+      cluster_files.push_back(value);
     } else if (flag == "--basic-auth-file" && serve) {
       basic_auth_file = value;
     } else if (flag == "--format" && !chart && !serve && !backfill) {
@@ -160,9 +163,12 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    auto collector = std::make_shared<capacity::Collector>(
+        capacity, fixed_as_of, [state_dir] { return ledger_allocated(state_dir); });
+    for (const auto& file : cluster_files)
+      collector->add_nodes(config::load_cluster(file));
     metrics::Exporter exporter(*listen);
-    exporter.add(std::make_shared<capacity::Collector>(
-        capacity, fixed_as_of, [state_dir] { return ledger_allocated(state_dir); }));
+    exporter.add(collector);
     io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
            << (listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
     int sig = 0;

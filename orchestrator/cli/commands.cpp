@@ -30,8 +30,9 @@ std::span<const Command> commands() {
        "                            [--state-dir DIR]\n"
        "       dojo capacity chart --out FILE.svg [--config FILE] [--as-of YYYY-MM-DD]\n"
        "                           [--state-dir DIR]\n"
-       "       dojo capacity serve --listen HOST:PORT [--basic-auth-file FILE] [--config FILE]\n"
-       "                           [--as-of YYYY-MM-DD] [--state-dir DIR]\n"
+       "       dojo capacity serve --listen HOST:PORT [--basic-auth-file FILE] [--cluster "
+       "C.yaml]...\n"
+       "                           [--config FILE] [--as-of YYYY-MM-DD] [--state-dir DIR]\n"
        "       dojo capacity backfill --out FILE [--from YYYY-MM-DD] [--as-of YYYY-MM-DD]\n"
        "                           [--step-days N] [--config FILE]",
        run_capacity},

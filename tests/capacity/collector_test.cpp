@@ -65,5 +65,23 @@ TEST_CASE("the exporter leaves out pools not yet online or already retired") {
   CHECK(pool->metric.empty());
 }
 
+TEST_CASE("a cluster inventory adds one series per node, slots times the accelerator's factor") {
+  Collector collector(seed(), config::Date::parse("2024-06-30"), {});
+  const config::ClusterConfig cluster =
+      config::load_cluster(test::configs_dir() / "cluster" / "example-h100.yaml");
+  collector.add_nodes(cluster);
+  const auto families = collector.Collect();
+  const auto* nodes = find(families, "dojo_capacity_node_h100e");
+  REQUIRE(nodes != nullptr);
+  REQUIRE(nodes->metric.size() == cluster.nodes.size());
+  for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+    const auto& m = nodes->metric[i];
+    CHECK(m.label.at(1).name == "node");
+    CHECK(m.label.at(1).value == cluster.nodes[i].host);
+    if (cluster.nodes[i].accelerator == "h100-sxm")
+      CHECK(m.gauge.value == doctest::Approx(cluster.nodes[i].slots));
+  }
+}
+
 }  // namespace
 }  // namespace dojo::capacity

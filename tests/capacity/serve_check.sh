@@ -86,6 +86,15 @@ print("served figures match the report:", len(series), "series")
 PY
 stop
 
+# A cluster inventory adds bounded per-node series.
+cluster=$(dirname "$seed")/../cluster/example-h100.yaml
+start --cluster "$cluster"
+fetch "$url" | tail -n +2 >"$work/nodes.txt"
+promtool check metrics <"$work/nodes.txt" || fail "promtool check metrics failed with node series"
+grep -q '^dojo_capacity_node_h100e{cluster="example-h100",node="[^"]*",accelerator="h100-sxm",state="up"} 8$' \
+  "$work/nodes.txt" || fail "no per-node series for an 8-GPU H100 node: $(grep node_h100e "$work/nodes.txt")"
+stop
+
 # Basic auth: no or wrong credentials get 401, the right ones 200.
 printf 'prometheus:s3cret\n' >"$work/auth"
 start --basic-auth-file "$work/auth"
@@ -105,6 +114,7 @@ expect_error() {
   grep -Eq -- "$pattern" <<<"$out" || fail "for $*: wanted /$pattern/, got: $out"
 }
 expect_error "needs --listen HOST:PORT"
+expect_error "missing-cluster.yaml" --listen 127.0.0.1:0 --cluster "$work/missing-cluster.yaml"
 expect_error "--listen expects HOST:PORT" --listen 9400
 expect_error "--listen expects HOST:PORT" --listen 127.0.0.1:99999
 expect_error "not an IPv4 or IPv6 address" --listen metrics.example:9400
