@@ -71,6 +71,17 @@ void Collector::add_nodes(const config::ClusterConfig& cluster) {
   }
 }
 
+std::string Collector::version(const std::filesystem::path& ledger) const {
+  std::string v = (fixed_as_of_ ? *fixed_as_of_ : config::Date::today()).str();
+  std::error_code ec;
+  if (!ledger.empty() && std::filesystem::exists(ledger, ec)) {
+    const auto size = std::filesystem::file_size(ledger, ec);
+    const auto time = std::filesystem::last_write_time(ledger, ec);
+    v += " " + std::to_string(size) + " " + std::to_string(time.time_since_epoch().count());
+  }
+  return v;
+}
+
 std::vector<MetricFamily> Collector::Collect() const {
   const config::Date as_of = fixed_as_of_ ? *fixed_as_of_ : config::Date::today();
   const Report r = report(capacity_, as_of, allocated_ ? allocated_() : std::nullopt);

@@ -30,6 +30,10 @@ class Collector : public prometheus::Collectable {
   /// Throws dojo::Error (naming the node) for an accelerator without a factor.
   void add_nodes(const config::ClusterConfig& cluster);
 
+  /// Changes whenever Collect() could: the date, or the ledger's size or
+  /// modification time (`ledger` empty: no ledger). For Exporter::cache_while.
+  std::string version(const std::filesystem::path& ledger) const;
+
  private:
   config::CapacityConfig capacity_;
   std::optional<config::Date> fixed_as_of_;

@@ -98,6 +98,7 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   std::optional<metrics::ExporterOptions> listen;
   std::filesystem::path basic_auth_file;
   std::vector<std::filesystem::path> cluster_files;
+  bool render_cache = true;
   std::optional<config::Date> from;
   int step_days = 1;
   std::string format = "table";
@@ -131,6 +132,10 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       out_file = value;
     } else if (flag == "--listen" && serve) {
       listen = parse_listen(value);
+    } else if (flag == "--render-cache" && serve) {
+      if (value != "on" && value != "off")
+        throw UsageError("--render-cache expects on or off, got \"" + value + "\"");
+      render_cache = value == "on";
     } else if (flag == "--cluster" && serve) {
       cluster_files.push_back(value);
     } else if (flag == "--basic-auth-file" && serve) {
@@ -169,6 +174,10 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
       collector->add_nodes(config::load_cluster(file));
     metrics::Exporter exporter(*listen);
     exporter.add(collector);
+    if (render_cache) {
+      exporter.cache_while(
+          [collector, ledger = state_dir / "ledger.tsv"] { return collector->version(ledger); });
+    }
     io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
            << (listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
     int sig = 0;

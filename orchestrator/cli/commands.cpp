@@ -33,6 +33,7 @@ std::span<const Command> commands() {
        "       dojo capacity serve --listen HOST:PORT [--basic-auth-file FILE] [--cluster "
        "C.yaml]...\n"
        "                           [--config FILE] [--as-of YYYY-MM-DD] [--state-dir DIR]\n"
+       "                           [--render-cache on|off]\n"
        "       dojo capacity backfill --out FILE [--from YYYY-MM-DD] [--as-of YYYY-MM-DD]\n"
        "                           [--step-days N] [--config FILE]",
        run_capacity},

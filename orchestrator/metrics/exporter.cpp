@@ -193,7 +193,28 @@ void Exporter::add(std::shared_ptr<prometheus::Collectable> collectable) {
   collectables_.push_back(std::move(collectable));
 }
 
+void Exporter::cache_while(std::function<std::string()> version) {
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  version_ = std::move(version);
+  cached_ = false;
+}
+
 std::string Exporter::render() const {
+  std::unique_lock<std::mutex> cache_lock(cache_mutex_);
+  if (!version_) {
+    cache_lock.unlock();
+    return render_now();
+  }
+  std::string version = version_();
+  if (!cached_ || version != cached_version_) {
+    cached_text_ = render_now();
+    cached_version_ = std::move(version);
+    cached_ = true;
+  }
+  return cached_text_;
+}
+
+std::string Exporter::render_now() const {
   std::vector<prometheus::MetricFamily> families;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -135,3 +135,24 @@ TEST_CASE("an exporter can bind the IPv6 loopback") {
   Exporter exporter(ExporterOptions{"::1", 0});
   CHECK(exporter.endpoint() == "[::1]:" + std::to_string(exporter.port()));
 }
+
+TEST_CASE("a cached exposition is served until its version changes") {
+  Exporter exporter(ExporterOptions{});
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& counter = prometheus::BuildCounter()
+                      .Name("dojo_test_cached_total")
+                      .Help("Test events.")
+                      .Register(*registry)
+                      .Add({});
+  exporter.add(registry);
+  std::string version = "v1";
+  exporter.cache_while([&version] { return version; });
+  counter.Increment(1);
+  CHECK(exporter.render().find("dojo_test_cached_total 1") != std::string::npos);
+  counter.Increment(1);  // same version: the cached text, not the new value
+  CHECK(exporter.render().find("dojo_test_cached_total 1") != std::string::npos);
+  version = "v2";
+  CHECK(exporter.render().find("dojo_test_cached_total 2") != std::string::npos);
+  CHECK(http_get(exporter.port(), "/metrics").find("dojo_test_cached_total 2") !=
+        std::string::npos);
+}
