@@ -35,19 +35,12 @@ assert not any(name == "dojo_capacity_allocated_h100e" for name, _ in points), "
 print("backfill ok:", len(points), "series")
 PY
 
-expect_error() {
-  local pattern=$1
-  shift
-  local out code=0
-  out=$("$dojo" capacity backfill --config "$seed" "$@" 2>&1) || code=$?
-  [ "$code" -ne 0 ] || fail "accepted: $*"
-  grep -Eq -- "$pattern" <<<"$out" || fail "for $*: wanted /$pattern/, got: $out"
-}
-expect_error "needs --out FILE"
-expect_error "backfill range is empty: 2024-05-01 is after 2024-03-31" \
+source "$(dirname "$0")/lib.sh"
+expect_error backfill "needs --out FILE"
+expect_error backfill "backfill range is empty: 2024-05-01 is after 2024-03-31" \
   --from 2024-05-01 --as-of 2024-03-31 --out "$work/empty.om"
-expect_error "--step-days expects a whole number of days from 1, got \"0\"" --step-days 0 --out "$work/x.om"
-expect_error "--from expects a date as YYYY-MM-DD, got \"2024-13-01\"" --from 2024-13-01 --out "$work/x.om"
+expect_error backfill "--step-days expects a whole number of days from 1, got \"0\"" --step-days 0 --out "$work/x.om"
+expect_error backfill "--from expects a date as YYYY-MM-DD, got \"2024-13-01\"" --from 2024-13-01 --out "$work/x.om"
 for f in "$work"/empty.om "$work"/x.om; do
   [ ! -e "$f" ] || fail "a failed backfill left $f"
 done

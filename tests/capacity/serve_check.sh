@@ -105,21 +105,14 @@ grep -q "(basic auth)" "$work/serve.out" || fail "basic auth not announced"
 stop
 
 # Bad input: clear messages, nothing left running.
-expect_error() {
-  local pattern=$1
-  shift
-  local out code=0
-  out=$("$dojo" capacity serve --config "$seed" "$@" 2>&1) || code=$?
-  [ "$code" -ne 0 ] || fail "accepted: $*"
-  grep -Eq -- "$pattern" <<<"$out" || fail "for $*: wanted /$pattern/, got: $out"
-}
-expect_error "needs --listen HOST:PORT"
-expect_error "missing-cluster.yaml" --listen 127.0.0.1:0 --cluster "$work/missing-cluster.yaml"
-expect_error "--listen expects HOST:PORT" --listen 9400
-expect_error "--listen expects HOST:PORT" --listen 127.0.0.1:99999
-expect_error "not an IPv4 or IPv6 address" --listen metrics.example:9400
-expect_error "cannot read the basic-auth credentials" --listen 127.0.0.1:0 --basic-auth-file "$work/none"
+source "$(dirname "$0")/lib.sh"
+expect_error serve "needs --listen HOST:PORT"
+expect_error serve "missing-cluster.yaml" --listen 127.0.0.1:0 --cluster "$work/missing-cluster.yaml"
+expect_error serve "--listen expects HOST:PORT" --listen 9400
+expect_error serve "--listen expects HOST:PORT" --listen 127.0.0.1:99999
+expect_error serve "not an IPv4 or IPv6 address" --listen metrics.example:9400
+expect_error serve "cannot read the basic-auth credentials" --listen 127.0.0.1:0 --basic-auth-file "$work/none"
 printf 'no-colon\n' >"$work/badauth"
-expect_error "badauth:1: basic-auth credentials must read user:password" \
+expect_error serve "badauth:1: basic-auth credentials must read user:password" \
   --listen 127.0.0.1:0 --basic-auth-file "$work/badauth"
 echo "serve ok"
