@@ -7,7 +7,8 @@
 namespace dojo::collectives {
 namespace {
 
-std::vector<std::size_t> resnet50() {
+// torchvision ResNet-50 ({3, 4, 6, 3} bottleneck blocks) and ResNet-101 ({3, 4, 23, 3}).
+std::vector<std::size_t> resnet(const std::size_t (&blocks)[4]) {
   std::vector<std::size_t> t;
   auto conv = [&](std::size_t in, std::size_t out, std::size_t k) {
     t.push_back(in * out * k * k);
@@ -19,7 +20,6 @@ std::vector<std::size_t> resnet50() {
   conv(3, 64, 7);
   batch_norm(64);
   std::size_t in = 64;
-  const std::size_t blocks[] = {3, 4, 6, 3};
   const std::size_t widths[] = {64, 128, 256, 512};
   for (int stage = 0; stage < 4; ++stage) {
     const std::size_t width = widths[stage];
@@ -76,16 +76,32 @@ std::vector<std::size_t> gpt_1_3b() {
 
 std::vector<std::size_t> model_gradient_shapes(std::string_view model) {
   if (model == "resnet50")
-    return resnet50();
+    return resnet({3, 4, 6, 3});
+  if (model == "resnet101")
+    return resnet({3, 4, 23, 3});
   if (model == "bert-large")
     return bert_large();
   if (model == "gpt-1.3b")
     return gpt_1_3b();
-  throw Error("unknown model \"" + std::string(model) + "\" (resnet50, bert-large, gpt-1.3b)");
+  throw Error("unknown model \"" + std::string(model) +
+              "\" (resnet50, resnet101, bert-large, gpt-1.3b)");
+}
+
+double model_gflop_per_sample(std::string_view model) {
+  if (model == "resnet50")
+    return 3 * 8.2;
+  if (model == "resnet101")
+    return 3 * 7.8;
+  if (model == "bert-large")
+    return 6 * 335e6 * 512 / 1e9;
+  if (model == "gpt-1.3b")
+    return 6 * 1.3e9 * 2048 / 1e9;
+  throw Error("unknown model \"" + std::string(model) +
+              "\" (resnet50, resnet101, bert-large, gpt-1.3b)");
 }
 
 std::vector<std::string_view> known_models() {
-  return {"resnet50", "bert-large", "gpt-1.3b"};
+  return {"resnet50", "resnet101", "bert-large", "gpt-1.3b"};
 }
 
 }  // namespace dojo::collectives

@@ -1,5 +1,6 @@
 #pragma once
-// The little JSON dojo writes by hand (events, summaries, results files).
+// The little JSON and XML (SVG) text dojo writes by hand (events, summaries,
+// results files, charts).
 
 #include <string>
 
@@ -8,5 +9,8 @@ namespace dojo {
 /// `text` as a JSON string literal, quotes included: quotes, backslashes
 /// and control characters escaped.
 std::string json_string(const std::string& text);
+
+/// `text` escaped for XML character data and attribute values (&, <, >, ").
+std::string xml_escape(const std::string& text);
 
 }  // namespace dojo

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/json.h"
+
 namespace dojo::capacity {
 namespace {
 
@@ -12,22 +14,6 @@ using config::Date;
 
 constexpr double kWidth = 960, kHeight = 540;
 constexpr double kLeft = 90, kRight = 30, kTop = 60, kBottom = 70;
-
-std::string xml(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string fmt(double v) {
   char text[32];
@@ -79,7 +65,7 @@ std::string chart_svg(const config::CapacityConfig& capacity, const Report& repo
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       << "<text x=\"" << kLeft << "\" y=\"28\" font-size=\"18\" font-weight=\"bold\">"
-      << xml(capacity.name) << ": H100-equivalents against the plan</text>\n"
+      << xml_escape(capacity.name) << ": H100-equivalents against the plan</text>\n"
       << "<text x=\"" << kLeft << "\" y=\"46\" fill=\"#555\">as of " << report.as_of.str() << ": "
       << fmt(report.online_h100e) << " online, plan " << fmt(report.plan_target_h100e) << " ("
       << fmt(report.progress_ratio * 100) << "%)</text>\n";

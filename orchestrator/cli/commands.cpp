@@ -9,17 +9,18 @@ int run_bench(std::span<const std::string> args, Streams& io);
 int run_capacity(std::span<const std::string> args, Streams& io);
 int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
+int run_simulate(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
 int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 7> kCommands = {{
+  static const std::array<Command, 8> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
        "                     [--backend mpi|nccl|auto] [--fused N | --model "
-       "resnet50|bert-large|gpt-1.3b]\n"
+       "resnet50|resnet101|bert-large|gpt-1.3b]\n"
        "                     [--bucket-mib MIB] [--csv]\n"
        "                     [--timeout-s SECONDS]   (run under mpirun; sizes take K, M, G)\n"
        "       dojo bench node [--out FILE.json] [--gemm-size N] [--seconds S] [--threads N]\n"
@@ -45,6 +46,15 @@ std::span<const Command> commands() {
        "                   [--state-dir DIR] [--preflight \"CMD ARGS\"]\n"
        "                   [-- COMMAND ARGS...]",
        run_launch},
+      {"simulate", "plan a job at any scale: step time, scaling, failures, goodput (and calibrate)",
+       "dojo simulate --job J.yaml [--cluster C.yaml] (--h100e N[,N...] | --devices N[,N...])\n"
+       "                     [--format table|json|csv] [--accelerator NAME] [--mfu F]\n"
+       "                     [--per-device-batch N] [--save-s S] [--restart-s S] [--set k=v]...\n"
+       "       dojo simulate chart --out FILE.svg --job J.yaml [--cluster C.yaml] [--from H100E]\n"
+       "                     [--to H100E] [--points N] (and the options above)\n"
+       "       dojo simulate calibrate BENCH.csv [--format yaml|json]   (from dojo bench allreduce "
+       "--csv)",
+       run_simulate},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
       {"version", "print the version, git commit and build options", "dojo version", run_version},

@@ -75,7 +75,7 @@ std::optional<std::vector<std::string>> expand_host_pattern(const std::string& p
 namespace detail {
 namespace {
 
-void parse_link(MapReader r, LinkClass& link, const char* default_technology) {
+void parse_link(MapReader r, LinkClass& link, const char* default_technology, bool has_rails) {
   link.technology = default_technology;
   r.optional_enum("technology", link.technology,
                   {{"nvlink", std::string("nvlink")},
@@ -90,6 +90,10 @@ void parse_link(MapReader r, LinkClass& link, const char* default_technology) {
   if (r.optional("bandwidth_gb_per_s", link.bandwidth_gb_per_s)) {
     r.check(link.bandwidth_gb_per_s > 0, "bandwidth_gb_per_s", "must be greater than 0");
   }
+  if (has_rails && r.optional("rails", link.rails))
+    r.check(link.rails >= 1, "rails", "must be at least 1");
+  if (has_rails && r.optional("tree_latency_us", link.tree_latency_us))
+    r.check(link.tree_latency_us >= 0, "tree_latency_us", "must not be negative");
   r.finish();
 }
 
@@ -160,15 +164,20 @@ void parse_cluster(const Node& body, const std::filesystem::path& file, Diagnost
   out.catalog = load_referenced_catalog(r, "accelerators", file);
   parse_nodes(r, out.catalog, diagnostics, out.nodes);
 
-  // Defaults: NVLink Simple-protocol ring latency from NCCL's tuner, 450 GB/s
-  // per direction on H100 NVLink; one NDR 400 Gb/s InfiniBand NIC as measured
-  // (46-48 GB/s) with NCCL's Simple network ring latency. See REFERENCE figures.
-  out.network.intra_node = LinkClass{"nvlink", 3.4, 450.0};
-  out.network.inter_node = LinkClass{"infiniband", 9.6, 46.0};
+  // Defaults: NVLink Simple-protocol ring latency from NCCL's tuner and the
+  // ring all-reduce bus bandwidth measured on 8 x H100 (about 370 GB/s, of
+  // 450 GB/s NVLink per direction); one NDR 400 Gb/s InfiniBand rail as
+  // measured (46-48 GB/s) with NCCL's Simple network ring latency; NCCL's
+  // Simple base latency per collective, and its Simple network tree latency
+  // per hop. See REFERENCE figures.
+  out.network.intra_node = LinkClass{"nvlink", 3.4, 370.0, 1, 0.0};
+  out.network.inter_node = LinkClass{"infiniband", 9.6, 46.0, 1, 50.0};
   MapReader net = r.child("network");
   net.optional("interface", out.network.interface);
-  parse_link(net.child("intra_node"), out.network.intra_node, "nvlink");
-  parse_link(net.child("inter_node"), out.network.inter_node, "infiniband");
+  if (net.optional("base_latency_us", out.network.base_latency_us))
+    net.check(out.network.base_latency_us >= 0, "base_latency_us", "must not be negative");
+  parse_link(net.child("intra_node"), out.network.intra_node, "nvlink", false);
+  parse_link(net.child("inter_node"), out.network.inter_node, "infiniband", true);
   net.finish();
 
   if (r.optional("device_mtbf_hours", out.device_mtbf_hours)) {

@@ -27,12 +27,15 @@ struct LinkClass {
   std::string technology;  ///< nvlink, pcie, shm, infiniband, ethernet, loopback
   double latency_us = 0;
   double bandwidth_gb_per_s = 0;  ///< gigabytes (1e9 bytes) per second
+  int rails = 1;                  ///< inter_node only: NICs per node, each at bandwidth_gb_per_s
+  double tree_latency_us = 0;     ///< inter_node only: per hop of the double binary tree
 };
 
 struct NetworkConfig {
-  std::string interface;  ///< NIC for MPI and NCCL traffic; "" lets them choose
-  LinkClass intra_node;   ///< between devices of one node
-  LinkClass inter_node;   ///< between nodes (per node, all rails together)
+  std::string interface;         ///< NIC for MPI and NCCL traffic; "" lets them choose
+  LinkClass intra_node;          ///< between devices of one node (bus bandwidth per device)
+  LinkClass inter_node;          ///< between nodes (per rail; `rails` rails per node)
+  double base_latency_us = 8.4;  ///< fixed cost of one collective (NCCL tuner, Simple)
 };
 
 /// Llama 3 405B: 419 unexpected interruptions in 54 days on 16,384 H100s, so

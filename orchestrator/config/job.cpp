@@ -97,6 +97,7 @@ void parse_workload(MapReader r, const std::filesystem::path& file, WorkloadConf
   if (only_for("model", WorkloadType::kSynthetic)) {
     r.optional_enum("model", w.model,
                     {{"resnet50", std::string("resnet50")},
+                     {"resnet101", std::string("resnet101")},
                      {"bert-large", std::string("bert-large")},
                      {"gpt-1.3b", std::string("gpt-1.3b")}});
   }

@@ -48,6 +48,15 @@ const std::string* plain_text(const Node& node) {
 }  // namespace
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  // A name cut short at a separator ("h100" for "h100-sxm") names that one.
+  std::vector<const std::string*> extended;
+  for (const std::string& candidate : candidates) {
+    if (!word.empty() && candidate.size() > word.size() && candidate.starts_with(word) &&
+        (candidate[word.size()] == '-' || candidate[word.size()] == '_'))
+      extended.push_back(&candidate);
+  }
+  if (extended.size() == 1)
+    return *extended.front();
   std::string best;
   std::size_t best_distance = std::string::npos;
   for (const std::string& candidate : candidates) {

@@ -19,8 +19,9 @@
 
 namespace dojo::config {
 
-/// The candidate closest to `word` by edit distance when it is close enough to
-/// be a likely typo, else "".
+/// The only candidate that extends `word` at a separator ("h100" ->
+/// "h100-sxm"), else the candidate closest to `word` by edit distance when it
+/// is close enough to be a likely typo, else "".
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 // Scalar conversions. Each reports "<path>: expected ..., got ..." and returns

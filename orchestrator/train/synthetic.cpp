@@ -32,16 +32,6 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-double model_gflop_per_sample(std::string_view model) {
-  if (model == "resnet50")
-    return 3 * 8.2;
-  if (model == "bert-large")
-    return 6 * 335e6 * 512 / 1e9;
-  if (model == "gpt-1.3b")
-    return 6 * 1.3e9 * 2048 / 1e9;
-  throw Error("unknown model \"" + std::string(model) + "\" (resnet50, bert-large, gpt-1.3b)");
-}
-
 TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicator& comm,
                            const WorkerOptions& options, std::ostream& log) {
   const config::WorkloadConfig& w = *job.workload;
@@ -58,7 +48,7 @@ TrainSummary run_synthetic(const config::JobConfig& job, collectives::Communicat
   const std::vector<int> shares = batch_shares(job, comm, options, w.global_batch);
   const int share = shares[static_cast<std::size_t>(comm.rank())];
   const double gflop =
-      w.gflop_per_sample > 0 ? w.gflop_per_sample : model_gflop_per_sample(w.model);
+      w.gflop_per_sample > 0 ? w.gflop_per_sample : collectives::model_gflop_per_sample(w.model);
   const long gemms = std::max<long>(1, std::lround(gflop * 1e9 * share / kTileFlops));
   const long forward_gemms = gemms / 3;
   const std::int64_t total_steps = w.max_steps > 0 ? w.max_steps : 100LL * w.epochs;

@@ -12,11 +12,6 @@
 
 namespace dojo::train {
 
-/// Forward + backward FLOPs of one sample of `model` (about 3 x the forward
-/// pass): resnet50 at 224 x 224 (3 x 8.2 GFLOP), bert-large at 512 tokens
-/// and gpt-1.3b at 2,048 tokens (6 x parameters x tokens).
-double model_gflop_per_sample(std::string_view model);
-
 /// Runs the synthetic workload of `job`: each step computes
 /// gflop_per_sample x this rank's share as OpenBLAS sgemms, a third as the
 /// forward pass and the rest as backward, during which the model's gradients

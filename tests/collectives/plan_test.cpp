@@ -116,6 +116,9 @@ TEST_CASE("model gradient shapes match the published parameter counts") {
   const auto resnet = model_gradient_shapes("resnet50");
   CHECK(resnet.size() == 161);
   CHECK(total(resnet) == 25'557'032);
+  const auto resnet101 = model_gradient_shapes("resnet101");
+  CHECK(resnet101.size() == 314);
+  CHECK(total(resnet101) == 44'549'160);
   const auto bert = model_gradient_shapes("bert-large");
   CHECK(bert.size() == 391);
   CHECK(total(bert) == doctest::Approx(335e6).epsilon(0.01));
@@ -123,5 +126,6 @@ TEST_CASE("model gradient shapes match the published parameter counts") {
   CHECK(gpt.size() == 292);
   CHECK(total(gpt) == doctest::Approx(1.3e9).epsilon(0.05));
   CHECK_THROWS_WITH_AS(model_gradient_shapes("vgg16"),
-                       "unknown model \"vgg16\" (resnet50, bert-large, gpt-1.3b)", dojo::Error);
+                       "unknown model \"vgg16\" (resnet50, resnet101, bert-large, gpt-1.3b)",
+                       dojo::Error);
 }

@@ -121,8 +121,12 @@ TEST_CASE("a cluster's defaults take the network from NCCL figures and the MTBF 
   CHECK(c.nodes.at(0).state == NodeState::kUp);
   CHECK(c.network.interface.empty());
   CHECK(c.network.intra_node.latency_us == 3.4);
-  CHECK(c.network.intra_node.bandwidth_gb_per_s == 450);
+  CHECK(c.network.intra_node.bandwidth_gb_per_s == 370);  // measured 8 x H100 ring busbw
   CHECK(c.network.inter_node.technology == "infiniband");
+  CHECK(c.network.inter_node.bandwidth_gb_per_s == 46);
+  CHECK(c.network.inter_node.rails == 1);
+  CHECK(c.network.inter_node.tree_latency_us == 50);
+  CHECK(c.network.base_latency_us == 8.4);
   CHECK(c.device_mtbf_hours == doctest::Approx(16384.0 * 54 * 24 / 419));
   CHECK(c.catalog.find("gpu-b")->h100e_by_tflops() == doctest::Approx(0.4));
   CHECK(c.catalog.find("gpu-a")->h100e_by_tflops() == doctest::Approx(1.0));

@@ -1,0 +1,93 @@
+#include "orchestrator/simulate/allreduce_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace dojo::simulate {
+
+const char* to_string(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::kRing:
+      return "ring";
+    case Algorithm::kTree:
+      return "tree";
+    case Algorithm::kHierarchical:
+      return "hierarchical";
+  }
+  return "?";
+}
+
+long Topology::nodes() const {
+  return (devices + node_devices() - 1) / node_devices();
+}
+
+int Topology::node_devices() const {
+  return static_cast<int>(std::min<long>(devices_per_node, devices));
+}
+
+void validate(const Topology& topology) {
+  if (topology.devices < 1)
+    throw Error("the simulation needs at least one device, got " +
+                std::to_string(topology.devices));
+  if (topology.devices_per_node < 1)
+    throw Error("devices per node must be at least 1, got " +
+                std::to_string(topology.devices_per_node));
+  const auto check_link = [](const config::LinkClass& link, const char* name) {
+    if (!(link.bandwidth_gb_per_s > 0))
+      throw Error(std::string("network.") + name + ".bandwidth_gb_per_s must be greater than 0");
+    if (!(link.latency_us >= 0))
+      throw Error(std::string("network.") + name + ".latency_us must not be negative");
+    if (!(link.tree_latency_us >= 0))
+      throw Error(std::string("network.") + name + ".tree_latency_us must not be negative");
+    if (link.rails < 1)
+      throw Error(std::string("network.") + name + ".rails must be at least 1");
+  };
+  check_link(topology.network.intra_node, "intra_node");
+  check_link(topology.network.inter_node, "inter_node");
+  if (!(topology.network.base_latency_us >= 0))
+    throw Error("network.base_latency_us must not be negative");
+}
+
+double allreduce_seconds(Algorithm algorithm, const Topology& topology, double bytes) {
+  validate(topology);
+  const double n = static_cast<double>(topology.devices);
+  if (topology.devices == 1)
+    return 0.0;
+  const double g = topology.node_devices();
+  const double m = static_cast<double>(topology.nodes());
+  const config::NetworkConfig& net = topology.network;
+  const double base = net.base_latency_us * 1e-6;
+  const double a_i = net.intra_node.latency_us * 1e-6;
+  const double a_n = net.inter_node.latency_us * 1e-6;
+  const double a_tree = net.inter_node.tree_latency_us * 1e-6;
+  const double b_i = net.intra_node.bandwidth_gb_per_s * 1e9;
+  const double b_n = net.inter_node.bandwidth_gb_per_s * 1e9 * net.inter_node.rails;
+  const double b_bus = m > 1 ? std::min(b_i, b_n) : b_i;
+  switch (algorithm) {
+    case Algorithm::kRing:
+      return base + 2 * (n - m) * a_i + 2 * (m - 1) * a_n + 2 * (n - 1) / n * bytes / b_bus;
+    case Algorithm::kTree:
+      return base + 2 * ((g - 1) * a_i + std::ceil(std::log2(m)) * a_tree) +
+             2 * bytes / (kTreeBandwidthFactor * b_bus);
+    case Algorithm::kHierarchical:
+      return base + 2 * (g - 1) * a_i + 2 * (m - 1) * a_n + 2 * (g - 1) / g * bytes / b_i +
+             2 * (m - 1) / m * bytes / b_n;
+  }
+  return 0.0;
+}
+
+AlgorithmChoice choose_algorithm(const Topology& topology, double bytes) {
+  AlgorithmChoice choice;
+  for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
+    choice.by_algorithm[i] = allreduce_seconds(kAlgorithms[i], topology, bytes);
+    if (i == 0 || choice.by_algorithm[i] < choice.seconds) {
+      choice.seconds = choice.by_algorithm[i];
+      choice.algorithm = kAlgorithms[i];
+    }
+  }
+  return choice;
+}
+
+}  // namespace dojo::simulate

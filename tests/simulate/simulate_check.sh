@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# simulate_check.sh DOJO SOURCE_DIR: `dojo simulate` through the real binary:
+# JSON, CSV and table output at the plan's two scales, the chart, calibration
+# from a real `dojo bench allreduce --csv` run, and usage errors that leave no
+# file behind.
+set -euo pipefail
+dojo=$1
+src=$2
+cluster=$src/configs/cluster/example-h100.yaml
+job=$src/configs/jobs/synthetic-resnet50.yaml
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "simulate_check: $*" >&2; exit 1; }
+
+# expect_error PATTERN ARGS...: `dojo simulate ARGS...` exits 2 with PATTERN.
+expect_error() {
+  local pattern=$1 out code=0
+  shift
+  out=$("$dojo" simulate "$@" 2>&1) || code=$?
+  [ "$code" -eq 2 ] || fail "exit $code (wanted 2) for: $* -> $out"
+  grep -Eq -- "$pattern" <<<"$out" || fail "for $*: wanted /$pattern/, got: $out"
+}
+
+"$dojo" simulate --cluster "$cluster" --job "$job" --h100e 35000,85000 --format json >"$work/plan.json"
+python3 - "$work/plan.json" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+assert isinstance(plan, list) and len(plan) == 2, plan
+small, large = plan
+assert (small["h100e"], large["h100e"]) == (35000, 85000), (small["h100e"], large["h100e"])
+assert small["accelerator"] == "h100-sxm" and small["devices"] == 35000 and small["nodes"] == 4375
+assert large["interruptions_per_day"] > small["interruptions_per_day"] > 10
+assert 0 < large["scaling_efficiency"] <= small["scaling_efficiency"] <= 1
+assert 0 < large["goodput"] < small["goodput"] < 1
+for s in plan:
+    assert s["step_seconds"] >= s["compute_seconds"] > 0
+    assert abs(s["step_seconds"] - s["compute_seconds"] - s["exposed_communication_seconds"]) < 1e-5 * s["step_seconds"]
+    assert s["buckets"] and all(b["algorithm"] in ("ring", "tree", "hierarchical") for b in s["buckets"])
+    assert len(s["algorithm_by_size"]) == 10
+    assert abs(s["checkpoint_interval_seconds"] - (2 * s["save_seconds"] * s["job_mtbf_seconds"]) ** 0.5) < 1e-4 * s["checkpoint_interval_seconds"]
+print("json ok:", [(s["h100e"], round(s["scaling_efficiency"], 3), round(s["goodput"], 3)) for s in plan])
+PY
+
+csv=$("$dojo" simulate --cluster "$cluster" --job "$job" --h100e 35000,85000 --format csv)
+[ "$(wc -l <<<"$csv")" -eq 3 ] || fail "csv: want a header and 2 rows, got: $csv"
+grep -q '^h100e,devices,nodes,compute_seconds,step_seconds,' <<<"$csv" || fail "csv header: $csv"
+
+table=$("$dojo" simulate --job "$job" --devices 8,64 --accelerator a100-sxm)
+grep -Eq 'a100-sxm \(0.3153 H100e, 8 per node\)' <<<"$table" || fail "table header: $table"
+grep -Eq '^ +2\.5 +8 +1 +7\.95[0-9] ' <<<"$table" || fail "table row for 8 devices: $table"
+
+"$dojo" simulate chart --job "$job" --out "$work/scaling.svg" --points 12
+python3 - "$work/scaling.svg" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+texts = "\n".join(t.text or "" for t in root.iter(ns + "text"))
+for want in ("scaling efficiency", "goodput", "35000 H100e", "85000 H100e", "100000"):
+    assert want in texts, f"chart lacks {want!r}"
+lines = root.findall(ns + "polyline")
+assert len(lines) == 3 and all(len(l.get("points").split()) == 12 for l in lines)
+print("chart ok")
+PY
+
+# Calibration from a real benchmark on 2 ranks of this machine.
+mpirun --oversubscribe --bind-to none -np 2 "$dojo" bench allreduce --csv -b 4K -e 4M -f 4 -n 5 -w 2 \
+  >"$work/bench.csv"
+fit=$("$dojo" simulate calibrate "$work/bench.csv")
+grep -Eq '^  intra_node:$' <<<"$fit" || fail "calibration: $fit"
+grep -Eq '^    bandwidth_gb_per_s: [0-9.]+(e[+-]?[0-9]+)?$' <<<"$fit" || fail "calibration: $fit"
+"$dojo" simulate calibrate "$work/bench.csv" --format json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["bandwidth_gb_per_s"] > 0 and c["latency_us"] >= 0 and c["ranks"] == [2], c
+print("calibration ok:", c)'
+
+expect_error '--h100e expects a positive number, got "35k"' --job "$job" --h100e 35k
+expect_error '--h100e expects a positive number, got "-5"' --job "$job" --h100e -5
+expect_error 'exactly one of --h100e' --job "$job"
+expect_error 'simulate needs --job J.yaml' --h100e 1000
+expect_error '--format expects table, json or csv, got "xml"' --job "$job" --h100e 1 --format xml
+expect_error 'unknown accelerator "tpu" in .*accelerators.yaml' --job "$job" --h100e 1 --accelerator tpu
+expect_error '--mfu must be in \(0, 1\], got 2' --job "$job" --h100e 1 --mfu 2
+expect_error 'runs a command, so its model is unknown' --job "$src/configs/jobs/command-torchrun-style.yaml" --h100e 8
+expect_error 'needs a checkpoint save time: set checkpoint.save_time_s' --job "$src/configs/jobs/fashion-mnist.yaml" --h100e 8
+expect_error 'cluster-network-planner.yaml:9:69: error: cluster.network.inter_node.bandwidth_gb_per_s: must be greater than 0' \
+  --job "$job" --h100e 8 --cluster "$src/tests/data/bad/cluster-network-planner.yaml"
+expect_error '--set workload.model=resnet5: error: .*did you mean "resnet50"' --job "$job" --h100e 8 --set workload.model=resnet5
+expect_error 'simulate calibrate needs BENCH.csv' calibrate
+expect_error 'the chart needs 0 < --from < --to' chart --job "$job" --out "$work/bad.svg" --from 5000 --to 100
+[ ! -e "$work/bad.svg" ] || fail "a failed chart left a file"
+printf 'size,time\n' >"$work/bad.csv"
+out=$("$dojo" simulate calibrate "$work/bad.csv" 2>&1) && fail "calibrate accepted a bad file"
+grep -q "bad.csv:1: expected the header of \`dojo bench allreduce --csv\`" <<<"$out" || fail "bad csv: $out"
+out=$("$dojo" simulate calibrate "$work/missing.csv" 2>&1) && fail "calibrate accepted a missing file"
+grep -q "missing.csv: cannot read the benchmark file" <<<"$out" || fail "missing csv: $out"
+echo "simulate_check: ok"
