@@ -9,10 +9,17 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/fault.h"
 
 namespace dojo {
 
-void write_file_atomically(const std::string& path, const std::string& text) {
+bool is_atomic_write_leftover(const std::string& filename) {
+  // "." + name + "." + six characters from mkstemp
+  return filename.size() > 8 && filename[0] == '.' && filename[filename.size() - 7] == '.';
+}
+
+void write_file_atomically(const std::string& path, const std::string& text,
+                           const AtomicWriteOptions& options) {
   const std::filesystem::path target(path);
   const std::filesystem::path directory =
       target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
@@ -27,15 +34,25 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     throw Error(std::string("cannot ") + what + " " + path + ": " + errno_text(saved));
   };
   std::size_t written = 0;
+  bool fault_visited = options.fault_point == nullptr;
   while (written < text.size()) {
-    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    std::size_t chunk = text.size() - written;
+    if (!fault_visited) {
+      if (written >= text.size() / 2) {
+        fault_visited = true;
+        fault_point(options.fault_point);
+      } else {
+        chunk = text.size() / 2 - written;
+      }
+    }
+    const ssize_t n = write(fd, text.data() + written, chunk);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
       fail("write");
     written += static_cast<std::size_t>(n);
   }
-  if (fchmod(fd, 0644) != 0)
+  if (fchmod(fd, static_cast<mode_t>(options.mode)) != 0)
     fail("set the mode of");
   if (fsync(fd) != 0)
     fail("sync");

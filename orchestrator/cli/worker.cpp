@@ -6,6 +6,7 @@
 #include "collectives/backends/mpi/mpi_bootstrap.h"
 #include "collectives/communicator.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/train/trainer.h"
@@ -71,17 +72,26 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
     options.heartbeat_address = address;
   if (const char* attempt = std::getenv("DOJO_ATTEMPT"))
     options.attempt = std::atoi(attempt);
-  if (const char* step = std::getenv("DOJO_FAULT_EXIT_AT_STEP")) {
-    const char* rank = std::getenv("DOJO_FAULT_RANK");
-    const char* my_rank = std::getenv("OMPI_COMM_WORLD_RANK");
-    // DOJO_FAULT_ATTEMPTS lists the attempts that fail ("0,1"); default: the first.
-    const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
-    const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
-    const bool this_attempt =
-        list.find("," + std::to_string(options.attempt) + ",") != std::string::npos;
-    if (this_attempt && (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank))) {
-      options.fault_exit_at_step = std::atoll(step);
-    }
+  // Fault injection for tests. DOJO_FAULT_RANK picks the rank (default all),
+  // DOJO_FAULT_ATTEMPTS the attempts ("0,1"; default the first).
+  const char* rank = std::getenv("DOJO_FAULT_RANK");
+  const char* my_rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
+  const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
+  const bool fault_here =
+      list.find("," + std::to_string(options.attempt) + ",") != std::string::npos &&
+      (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank));
+  if (const char* step = std::getenv("DOJO_FAULT_EXIT_AT_STEP"); step != nullptr && fault_here)
+    options.fault_exit_at_step = std::atoll(step);
+  // DOJO_FAULT_KILL=POINT:HIT: SIGKILL at the HIT-th visit of a fault point
+  // (step.compute, step.allreduce, checkpoint.write).
+  if (const char* kill = std::getenv("DOJO_FAULT_KILL"); kill != nullptr && fault_here) {
+    const std::string spec = kill;
+    const std::size_t colon = spec.rfind(':');
+    const long hit = colon == std::string::npos ? 0 : std::atol(spec.c_str() + colon + 1);
+    if (hit < 1)
+      throw UsageError("DOJO_FAULT_KILL expects POINT:HIT, got \"" + spec + "\"");
+    arm_kill_fault(spec.substr(0, colon), hit);
   }
   if (options.run_dir.empty()) {
     const char* from_launcher = std::getenv("DOJO_RUN_DIR");

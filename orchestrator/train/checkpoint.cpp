@@ -187,11 +187,24 @@ std::vector<std::filesystem::path> CheckpointStore::list() const {
 
 std::filesystem::path CheckpointStore::save(const TrainState& state) {
   std::filesystem::create_directories(dir_);
+  // Owner only: model weights are the job owner's.
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  // The temporary file of a save cut short by a kill is never a checkpoint
+  // (list() ignores it), but is removed so that it takes no space.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    const std::string file = entry.path().filename().string();
+    if (is_atomic_write_leftover(file) && file.rfind(".step-", 0) == 0) {
+      std::error_code ec;
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
   char name[32];
   std::snprintf(name, sizeof(name), "step-%012lld.ckpt", static_cast<long long>(state.step));
   const std::filesystem::path path = dir_ / name;
   const std::vector<unsigned char> bytes = serialize(state);
-  write_file_atomically(path.string(), std::string(bytes.begin(), bytes.end()));
+  write_file_atomically(path.string(), std::string(bytes.begin(), bytes.end()),
+                        AtomicWriteOptions{0600, "checkpoint.write"});
   std::vector<std::filesystem::path> files = list();
   while (static_cast<int>(files.size()) > keep_) {
     std::error_code ec;

@@ -16,6 +16,7 @@
 #include "collectives/bucketer.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "orchestrator/config/shares.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/metrics/exporter.h"
@@ -357,6 +358,7 @@ TrainSummary Run::run() {
     // exists, and full buckets are all-reduced while backward goes on.
     const auto result =
         engine_->forward(batch.data(), labels.data(), static_cast<std::size_t>(share));
+    fault_point("step.compute");
     bucketer_->begin_step(share, global_batch_);
     engine_->backward([&](std::size_t t) { return bucketer_->gradient(t); },
                       [&](std::size_t t) { bucketer_->ready(t); });
@@ -368,6 +370,7 @@ TrainSummary Run::run() {
         (options_.stop_after_steps && steps_this_attempt + 1 >= *options_.stop_after_steps);
     mine.stop = stop_here ? 1.0 : 0.0;
     auto gathered = comm_.all_gather_async(&mine, reports.data(), 4, DType::kF64);
+    fault_point("step.allreduce");  // gradients and the step report in flight
     bucketer_->finish();
     gathered.wait();
 
