@@ -52,8 +52,8 @@ std::span<const Command> commands() {
        "                     [--per-device-batch N] [--save-s S] [--restart-s S] [--set k=v]...\n"
        "       dojo simulate chart --out FILE.svg --job J.yaml [--cluster C.yaml] [--from H100E]\n"
        "                     [--to H100E] [--points N] (and the options above)\n"
-       "       dojo simulate calibrate BENCH.csv [--format yaml|json]   (from dojo bench allreduce "
-       "--csv)",
+       "       dojo simulate calibrate BENCH.csv [--min-bytes SIZE] [--format yaml|json]\n"
+       "                     (BENCH.csv from dojo bench allreduce --csv)",
        run_simulate},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "collectives/bench/allreduce_bench.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "orchestrator/cli/command.h"
@@ -47,8 +48,14 @@ std::vector<double> parse_list(const std::string& flag, const std::string& text)
 int run_calibrate(std::span<const std::string> args, Streams& io) {
   std::string file;
   std::string format = "yaml";
+  double min_bytes = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--format" && i + 1 < args.size()) {
+    if (args[i] == "--min-bytes" && i + 1 < args.size()) {
+      const auto size = collectives::bench::parse_size(args[++i]);
+      if (!size)
+        throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + args[i] + "\"");
+      min_bytes = static_cast<double>(*size);
+    } else if (args[i] == "--format" && i + 1 < args.size()) {
       format = args[++i];
       if (format != "yaml" && format != "json")
         throw UsageError("--format expects yaml or json, got \"" + format + "\"");
@@ -62,7 +69,8 @@ int run_calibrate(std::span<const std::string> args, Streams& io) {
   }
   if (file.empty())
     throw UsageError("simulate calibrate needs BENCH.csv (from `dojo bench allreduce --csv`)");
-  const auto measurements = simulate::read_bench_csv(file);
+  auto measurements = simulate::read_bench_csv(file);
+  std::erase_if(measurements, [&](const simulate::Measurement& m) { return m.bytes < min_bytes; });
   const simulate::Calibration calibration = simulate::fit_ring(measurements);
   if (format == "json") {
     simulate::write_calibration_json(io.out, calibration);

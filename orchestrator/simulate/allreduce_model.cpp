@@ -19,6 +19,44 @@ const char* to_string(Algorithm algorithm) {
   return "?";
 }
 
+const char* to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kLL:
+      return "LL";
+    case Protocol::kLL128:
+      return "LL128";
+    case Protocol::kSimple:
+      return "Simple";
+  }
+  return "?";
+}
+
+std::string AlgorithmChoice::name() const {
+  return std::string(to_string(algorithm)) + "/" + to_string(protocol);
+}
+
+namespace {
+
+// NCCL tuner latencies relative to Simple, and the share of bandwidth that
+// carries data, per protocol (REFERENCE figures).
+struct ProtocolScale {
+  double intra, net_ring, net_tree, base, bandwidth;
+};
+
+ProtocolScale scale_of(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kLL:
+      return {0.47 / 3.4, 2.7 / 9.6, 5.0 / 50.0, 3.6 / 8.4, 0.5};
+    case Protocol::kLL128:
+      return {1.9 / 3.4, 4.0 / 9.6, 8.5 / 50.0, 10.0 / 8.4, 120.0 / 128.0};
+    case Protocol::kSimple:
+      break;
+  }
+  return {1, 1, 1, 1, 1};
+}
+
+}  // namespace
+
 long Topology::nodes() const {
   return (devices + node_devices() - 1) / node_devices();
 }
@@ -51,19 +89,25 @@ void validate(const Topology& topology) {
 }
 
 double allreduce_seconds(Algorithm algorithm, const Topology& topology, double bytes) {
+  return allreduce_seconds(algorithm, Protocol::kSimple, topology, bytes);
+}
+
+double allreduce_seconds(Algorithm algorithm, Protocol protocol, const Topology& topology,
+                         double bytes) {
   validate(topology);
+  const ProtocolScale p = scale_of(protocol);
   const double n = static_cast<double>(topology.devices);
   if (topology.devices == 1)
     return 0.0;
   const double g = topology.node_devices();
   const double m = static_cast<double>(topology.nodes());
   const config::NetworkConfig& net = topology.network;
-  const double base = net.base_latency_us * 1e-6;
-  const double a_i = net.intra_node.latency_us * 1e-6;
-  const double a_n = net.inter_node.latency_us * 1e-6;
-  const double a_tree = net.inter_node.tree_latency_us * 1e-6;
-  const double b_i = net.intra_node.bandwidth_gb_per_s * 1e9;
-  const double b_n = net.inter_node.bandwidth_gb_per_s * 1e9 * net.inter_node.rails;
+  const double base = net.base_latency_us * 1e-6 * p.base;
+  const double a_i = net.intra_node.latency_us * 1e-6 * p.intra;
+  const double a_n = net.inter_node.latency_us * 1e-6 * p.net_ring;
+  const double a_tree = net.inter_node.tree_latency_us * 1e-6 * p.net_tree;
+  const double b_i = net.intra_node.bandwidth_gb_per_s * 1e9 * p.bandwidth;
+  const double b_n = net.inter_node.bandwidth_gb_per_s * 1e9 * net.inter_node.rails * p.bandwidth;
   const double b_bus = m > 1 ? std::min(b_i, b_n) : b_i;
   switch (algorithm) {
     case Algorithm::kRing:
@@ -80,11 +124,20 @@ double allreduce_seconds(Algorithm algorithm, const Topology& topology, double b
 
 AlgorithmChoice choose_algorithm(const Topology& topology, double bytes) {
   AlgorithmChoice choice;
+  bool first = true;
   for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
-    choice.by_algorithm[i] = allreduce_seconds(kAlgorithms[i], topology, bytes);
-    if (i == 0 || choice.by_algorithm[i] < choice.seconds) {
-      choice.seconds = choice.by_algorithm[i];
-      choice.algorithm = kAlgorithms[i];
+    choice.by_algorithm[i] = INFINITY;
+    for (Protocol protocol : kProtocols) {
+      if (!topology.nccl_protocols && protocol != Protocol::kSimple)
+        continue;
+      const double seconds = allreduce_seconds(kAlgorithms[i], protocol, topology, bytes);
+      choice.by_algorithm[i] = std::min(choice.by_algorithm[i], seconds);
+      if (first || seconds < choice.seconds) {
+        choice.seconds = seconds;
+        choice.algorithm = kAlgorithms[i];
+        choice.protocol = protocol;
+        first = false;
+      }
     }
   }
   return choice;

@@ -15,6 +15,13 @@ inline constexpr std::array<Algorithm, 3> kAlgorithms = {Algorithm::kRing, Algor
                                                          Algorithm::kHierarchical};
 const char* to_string(Algorithm algorithm);
 
+/// NCCL's wire protocols: LL (8-byte lines, half of them flags: lowest
+/// latency, half the bandwidth), LL128 (120 of 128 bytes data) and Simple.
+enum class Protocol { kLL, kLL128, kSimple };
+inline constexpr std::array<Protocol, 3> kProtocols = {Protocol::kLL, Protocol::kLL128,
+                                                       Protocol::kSimple};
+const char* to_string(Protocol protocol);
+
 /// NCCL's tuner gives the tree algorithm 92% of the ring's bus bandwidth.
 inline constexpr double kTreeBandwidthFactor = 0.92;
 
@@ -23,6 +30,9 @@ struct Topology {
   long devices = 1;          ///< N >= 1
   int devices_per_node = 1;  ///< g >= 1 (a job smaller than a node uses one node)
   config::NetworkConfig network;
+  /// NCCL chooses among its protocols (GPU ranks). Off: Simple only, as for
+  /// MPI on CPU ranks.
+  bool nccl_protocols = true;
 
   long nodes() const;        ///< ceil(N / g)
   int node_devices() const;  ///< min(g, N)
@@ -41,15 +51,26 @@ void validate(const Topology& topology);
 ///   hierarchical b + 2(g-1) a_i + 2(m-1) a_n + 2(g-1)/g S / B_i + 2(m-1)/m S / B_n
 /// (reduce-scatter in the node, a ring over nodes on each device's shard
 /// through its rail, all-gather in the node). 0 for one device.
+/// The network's latencies are those of the Simple protocol; LL and LL128
+/// scale each by the ratio of NCCL's tuner figures for that link class
+/// (NVLink ring 0.47 / 1.9 / 3.4 us, network ring 2.7 / 4.0 / 9.6, network
+/// tree 5 / 8.5 / 50, base 3.6 / 10 / 8.4) and divide bandwidth by 2 (LL)
+/// or 128/120 (LL128).
+double allreduce_seconds(Algorithm algorithm, Protocol protocol, const Topology& topology,
+                         double bytes);
+/// The same with the Simple protocol.
 double allreduce_seconds(Algorithm algorithm, const Topology& topology, double bytes);
 
 struct AlgorithmChoice {
   Algorithm algorithm = Algorithm::kRing;
+  Protocol protocol = Protocol::kSimple;
   double seconds = 0;
-  std::array<double, 3> by_algorithm{};  ///< seconds of each, in kAlgorithms order
+  std::array<double, 3> by_algorithm{};  ///< best seconds of each, in kAlgorithms order
+  std::string name() const;              ///< "tree/LL128"
 };
 
-/// The fastest algorithm for `bytes` (ties go to the earlier in kAlgorithms).
+/// The fastest algorithm and protocol for `bytes`, as NCCL's tuner picks
+/// them (ties go to the earlier in kAlgorithms, then kProtocols).
 AlgorithmChoice choose_algorithm(const Topology& topology, double bytes);
 
 }  // namespace dojo::simulate

@@ -126,6 +126,8 @@ PlanInputs plan_inputs(const config::JobConfig& job, const config::ClusterConfig
                      "\" has no positive bf16_tflops or H100e factor to plan with");
   }
   in.device_peak_flops = accelerator.bf16_tflops * 1e12;
+  in.overlap = accelerator.kind != config::AcceleratorKind::kCpu;
+  in.nccl_protocols = in.overlap;
   in.mfu = options.mfu;
   in.model = profile_of(*job.workload);
   in.bucket_bytes = job.collectives.bucket_mib * 1024.0 * 1024.0;
@@ -173,6 +175,7 @@ Topology topology_of(const PlanInputs& inputs, long devices) {
   topology.devices = devices;
   topology.devices_per_node = inputs.devices_per_node;
   topology.network = inputs.network;
+  topology.nccl_protocols = inputs.nccl_protocols;
   return topology;
 }
 
@@ -200,14 +203,14 @@ StepEstimate estimate_step(const PlanInputs& inputs, const Topology& topology) {
     timing.bytes = elements * static_cast<double>(inputs.element_bytes);
     timing.ready_s = forward_s + backward_s * (total > 0 ? written / total : 1.0);
     const AlgorithmChoice choice = choose_algorithm(topology, timing.bytes);
-    timing.algorithm = choice.algorithm;
+    timing.choice = choice;
     timing.start_s = std::max(timing.ready_s, comm_free);
     timing.end_s = timing.start_s + choice.seconds;
     comm_free = timing.end_s;
     step.comm_s += choice.seconds;
     step.buckets.push_back(timing);
   }
-  step.step_s = std::max(step.compute_s, comm_free);
+  step.step_s = inputs.overlap ? std::max(step.compute_s, comm_free) : step.compute_s + step.comm_s;
   step.exposed_comm_s = step.step_s - step.compute_s;
   return step;
 }

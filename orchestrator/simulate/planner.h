@@ -44,6 +44,11 @@ struct PlanInputs {
   int devices_per_node = 8;
   config::NetworkConfig network;
   double device_mtbf_hours = config::kDefaultDeviceMtbfHours;
+  /// All-reduce runs beside backward (GPUs: NCCL on its own SMs and copy
+  /// engines). Off for CPU ranks, whose reductions take the cores backward
+  /// needs: there communication adds to compute.
+  bool overlap = true;
+  bool nccl_protocols = true;  ///< GPU ranks; CPU ranks use MPI (Simple only)
   double save_seconds = 0;     ///< time to write one checkpoint
   double restart_seconds = 0;  ///< from a failure to training again, work lost aside
 };
@@ -69,7 +74,7 @@ struct BucketTiming {
   double ready_s = 0;  ///< its last gradient is written
   double start_s = 0;  ///< the all-reduce starts (after the previous one)
   double end_s = 0;
-  Algorithm algorithm = Algorithm::kRing;
+  AlgorithmChoice choice;
 };
 
 struct StepEstimate {
@@ -83,6 +88,7 @@ struct StepEstimate {
 /// One step on `topology`: buckets (as collectives::BucketPlan makes them)
 /// become ready as backward writes their gradients, proportionally to bytes,
 /// and are all-reduced one after another with the fastest algorithm each.
+/// Without `overlap` the step is compute plus every all-reduce.
 StepEstimate estimate_step(const PlanInputs& inputs, const Topology& topology);
 
 struct BucketSize {

@@ -64,10 +64,10 @@ void write_table(std::ostream& out, const PlanInputs& in,
     out << line;
   }
   for (const ScaleEstimate& s : scales) {
-    out << "\nat " << num(s.h100e, "%.0f") << " H100e: buckets";
+    out << "\nat " << s.devices << " devices (" << num(s.h100e, "%.6g") << " H100e): buckets";
     for (const BucketSize& b : s.bucket_sizes) {
-      out << "  " << b.count << " x " << size_text(b.bytes) << " -> "
-          << to_string(b.choice.algorithm) << " " << ms(b.choice.seconds) << " ms";
+      out << "  " << b.count << " x " << size_text(b.bytes) << " -> " << b.choice.name() << " "
+          << ms(b.choice.seconds) << " ms";
     }
     out << "\n  algorithm by message size:";
     for (double bytes : sweep_sizes()) {
@@ -102,7 +102,8 @@ void write_json(std::ostream& out, const PlanInputs& in, const std::vector<Scale
       const BucketSize& bucket = s.bucket_sizes[b];
       out << (b ? ", " : "") << "{\"bytes\": " << num(bucket.bytes, "%.0f")
           << ", \"count\": " << bucket.count << ", \"algorithm\": \""
-          << to_string(bucket.choice.algorithm) << "\", \"seconds\": " << num(bucket.choice.seconds)
+          << to_string(bucket.choice.algorithm) << "\", \"protocol\": \""
+          << to_string(bucket.choice.protocol) << "\", \"seconds\": " << num(bucket.choice.seconds)
           << "}";
     }
     out << "], \"algorithm_by_size\": [";
@@ -110,7 +111,7 @@ void write_json(std::ostream& out, const PlanInputs& in, const std::vector<Scale
     for (std::size_t k = 0; k < sizes.size(); ++k) {
       const AlgorithmChoice c = choose_algorithm(topology, sizes[k]);
       out << (k ? ", " : "") << "{\"bytes\": " << num(sizes[k], "%.0f") << ", \"algorithm\": \""
-          << to_string(c.algorithm) << "\"";
+          << to_string(c.algorithm) << "\", \"protocol\": \"" << to_string(c.protocol) << "\"";
       for (std::size_t a = 0; a < kAlgorithms.size(); ++a)
         out << ", \"" << to_string(kAlgorithms[a]) << "_seconds\": " << num(c.by_algorithm[a]);
       out << "}";
@@ -134,8 +135,7 @@ void write_csv(std::ostream& out, const PlanInputs& in, const std::vector<ScaleE
   for (const ScaleEstimate& s : scales) {
     std::string algorithms;
     for (const BucketSize& b : s.bucket_sizes) {
-      algorithms += (algorithms.empty() ? "" : " ") + num(b.bytes, "%.0f") + ":" +
-                    to_string(b.choice.algorithm);
+      algorithms += (algorithms.empty() ? "" : " ") + num(b.bytes, "%.0f") + ":" + b.choice.name();
     }
     out << num(s.h100e) << ',' << s.devices << ',' << s.nodes << ',' << num(s.step.compute_s) << ','
         << num(s.step.step_s) << ',' << num(s.step.exposed_comm_s) << ',' << num(s.samples_per_s)

@@ -71,7 +71,7 @@ TEST_CASE("validate accepts good files of every kind and says what they define")
                 config("jobs/fashion-mnist.yaml"), config("capacity/tesla-2024.yaml")});
   CHECK(r.code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.find("7 accelerators") != std::string::npos);
+  CHECK(r.out.find("8 accelerators") != std::string::npos);
   CHECK(r.out.find("cluster \"local\": 1 nodes (1 up, 2 slots up") != std::string::npos);
   CHECK(r.out.find("job \"fashion-mnist\": mlp workload on 2 ranks, cluster \"local\"") !=
         std::string::npos);

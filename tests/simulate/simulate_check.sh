@@ -11,6 +11,9 @@ job=$src/configs/jobs/synthetic-resnet50.yaml
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "simulate_check: $*" >&2; exit 1; }
+if [ "$(id -u)" -eq 0 ]; then  # OpenMPI refuses root without these (CI runs as root)
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
 
 # expect_error PATTERN ARGS...: `dojo simulate ARGS...` exits 2 with PATTERN.
 expect_error() {

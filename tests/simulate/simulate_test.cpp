@@ -31,6 +31,7 @@ Topology small_cluster(long devices = 16) {
   t.network.base_latency_us = 5;
   t.network.intra_node = LinkClass{"nvlink", 1.0, 100.0, 1, 0.0};
   t.network.inter_node = LinkClass{"infiniband", 10.0, 25.0, 2, 20.0};  // 50 GB/s per node
+  t.nccl_protocols = false;                                             // Simple only
   return t;
 }
 
@@ -78,6 +79,22 @@ TEST_CASE("ring, tree and hierarchical all-reduce match the hand-computed costs"
   CHECK(choose_algorithm(t, 1e3).algorithm == Algorithm::kHierarchical);
 }
 
+TEST_CASE("NCCL's protocols: LL for small messages, Simple for large ones") {
+  Topology t = small_cluster();
+  t.nccl_protocols = true;
+  // tree/LL at 1 kB: base 5 x 3.6/8.4, 2(3 x 1 x 0.47/3.4 + 2 x 20 x 5/50) us,
+  // 2e3 bytes at half of 0.92 x 50 GB/s.
+  const double ll =
+      (5 * 3.6 / 8.4 + 2 * (3 * 0.47 / 3.4 + 2 * 20 * 0.1)) * 1e-6 + 2e3 / (0.92 * 50e9 * 0.5);
+  CHECK(allreduce_seconds(Algorithm::kTree, Protocol::kLL, t, 1e3) == Approx(ll).epsilon(1e-12));
+  const AlgorithmChoice small = choose_algorithm(t, 1e3);
+  CHECK(small.name() == "tree/LL");
+  CHECK(small.seconds == Approx(ll).epsilon(1e-12));
+  CHECK(choose_algorithm(t, 1e9).name() == "ring/Simple");
+  t.nccl_protocols = false;
+  CHECK(choose_algorithm(t, 1e3).protocol == Protocol::kSimple);
+}
+
 TEST_CASE("one node uses its own links only, and one device costs nothing") {
   const Topology node = small_cluster(4);
   CHECK(node.nodes() == 1);
@@ -108,6 +125,19 @@ TEST_CASE("the step timeline pipelines buckets behind backward") {
   CHECK(step.comm_s == Approx(8e-3));
 }
 
+TEST_CASE("CPU ranks add communication to compute instead of overlapping it") {
+  PlanInputs in = two_tensor_job();
+  in.overlap = false;
+  Topology t = topology_of(in, 2);
+  const StepEstimate step = estimate_step(in, t);
+  CHECK(step.step_s == Approx(6e-3 + 8e-3));
+  CHECK(step.exposed_comm_s == Approx(8e-3));
+  dojo::config::JobConfig job = shipped_job("fashion-mnist.yaml");
+  PlanOptions options;
+  options.save_seconds = 1;
+  CHECK_FALSE(plan_inputs(job, nullptr, options).overlap);  // the local cluster's cpu nodes
+}
+
 TEST_CASE("fast links hide communication behind backward entirely") {
   PlanInputs in = two_tensor_job();
   in.network.intra_node.bandwidth_gb_per_s = 1000;
@@ -121,6 +151,7 @@ TEST_CASE("more bandwidth is never slower, at any scale or algorithm") {
   in.devices_per_node = 8;
   in.network = small_cluster().network;
   for (long devices : {2L, 8L, 9L, 64L, 1000L, 35000L, 85000L}) {
+    in.nccl_protocols = devices % 2 == 0;
     double previous = INFINITY;
     for (double scale : {0.25, 0.5, 1.0, 2.0, 4.0, 16.0}) {
       PlanInputs faster = in;
