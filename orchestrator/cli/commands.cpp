@@ -7,6 +7,7 @@ namespace dojo::cli {
 // Each command is defined in its own file.
 int run_bench(std::span<const std::string> args, Streams& io);
 int run_capacity(std::span<const std::string> args, Streams& io);
+int run_checkpoint(std::span<const std::string> args, Streams& io);
 int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
 int run_simulate(std::span<const std::string> args, Streams& io);
@@ -15,7 +16,7 @@ int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 8> kCommands = {{
+  static const std::array<Command, 9> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -38,6 +39,8 @@ std::span<const Command> commands() {
        "       dojo capacity backfill --out FILE [--from YYYY-MM-DD] [--as-of YYYY-MM-DD]\n"
        "                           [--step-days N] [--config FILE]",
        run_capacity},
+      {"checkpoint", "check checkpoints: each reads back whole with a matching checksum",
+       "dojo checkpoint verify FILE_OR_DIR...", run_checkpoint},
       {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
        "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",

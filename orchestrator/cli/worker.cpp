@@ -132,6 +132,10 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
     io.err << ("dojo worker: rank " + std::to_string(bootstrap.rank()) + " on " + this_host() +
                ": " + e.what() + "\n")
            << std::flush;
+    // The other ranks would wait for this one in their next collective, and
+    // MPI_Finalize for them: end the whole job now.
+    if (bootstrap.size() > 1)
+      collectives::mpi::MpiSession::abort_job(kExitFailure);
     return kExitFailure;
   }
 }

@@ -1,6 +1,7 @@
 #include "orchestrator/config/job.h"
 
 #include <cctype>
+#include <set>
 
 #include "orchestrator/config/parsers.h"
 
@@ -241,6 +242,42 @@ void parse_env(MapReader& job, std::map<std::string, std::string>& env) {
   }
 }
 
+// `secret_env: [NAME, ...]`: names only; the values come from the
+// launcher's environment when the job starts and are never written down.
+void parse_secret_env(MapReader& job, const std::map<std::string, std::string>& env,
+                      std::vector<std::string>& names) {
+  const Node* node = job.get("secret_env");
+  if (node == nullptr)
+    return;
+  const std::string path = job.path_of("secret_env");
+  if (node->kind != NodeKind::kSequence) {
+    job.error_at(*node, "secret_env",
+                 "expected a list of variable names such as [HF_TOKEN], got " + node->describe() +
+                     " (values come from the launcher's environment, never from this file)");
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < node->items.size(); ++i) {
+    const Node& item = *node->items[i];
+    const std::string where = path + "[" + std::to_string(i) + "]";
+    std::string name;
+    if (!read_value(item, where, job.diagnostics(), name))
+      continue;
+    if (!valid_env_name(name)) {
+      job.diagnostics().error(
+          item.where, where + ": \"" + name + "\" is not a valid environment variable name");
+    } else if (env.count(name) != 0) {
+      job.diagnostics().error(item.where, where + ": " + name +
+                                              " is also set in job.env; a secret takes its value "
+                                              "from the launcher's environment only");
+    } else if (!seen.insert(name).second) {
+      job.diagnostics().error(item.where, where + ": " + name + " is listed twice");
+    } else {
+      names.push_back(name);
+    }
+  }
+}
+
 void parse_command(MapReader& job, std::vector<std::string>& command) {
   const Node* node = job.get("command");
   if (node == nullptr)
@@ -312,6 +349,7 @@ void parse_job(const Node& body, const std::filesystem::path& file, Diagnostics&
   }
   parse_metrics(r.child("metrics"), out.metrics);
   parse_env(r, out.env);
+  parse_secret_env(r, out.env, out.secret_env);
   r.finish();
 }
 

@@ -101,6 +101,9 @@ struct JobConfig {
   double wall_time_s = 0;       ///< 0: no limit
   MetricsConfig metrics;
   std::map<std::string, std::string> env;
+  /// Variables exported to every rank with their values from the launcher's
+  /// environment; the values are never written to the run directory.
+  std::vector<std::string> secret_env;
 };
 
 const char* to_string(WorkloadType type);

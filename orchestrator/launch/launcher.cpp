@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -200,6 +201,15 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
   spec.env["MASTER_PORT"] = std::to_string(is_local(master) ? free_tcp_port() : 29500);
   spec.env["DOJO_ATTEMPT"] = "0";
   spec.program = program;
+  // Secrets: mpirun passes them on from its environment (this launcher's), by
+  // name, so their values never appear in a command line, a log or a file.
+  for (const std::string& name : job.secret_env) {
+    if (std::getenv(name.c_str()) == nullptr) {
+      throw LaunchError("job " + job.name + ": secret_env names " + name +
+                        ", which is not set in the launcher's environment");
+    }
+    spec.pass_env.push_back(name);
+  }
 
   if (options.dry_run) {
     spec.env["DOJO_HEARTBEAT_ADDR"] = "LAUNCHER:PORT";
@@ -211,8 +221,10 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
     return 0;
   }
 
-  // 5. The run directory.
+  // 5. The run directory, its owner's only: logs, configs, checkpoints.
   std::filesystem::create_directories(run_dir);
+  std::filesystem::permissions(run_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
   write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
   write_file_atomically((run_dir / "version").string(), options.version + "\n");
   write_file_atomically((run_dir / "job.yaml").string(), job_text);

@@ -33,6 +33,10 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec) {
     argv.push_back("-x");
     argv.push_back(name + "=" + value);
   }
+  for (const std::string& name : spec.pass_env) {
+    argv.push_back("-x");
+    argv.push_back(name);
+  }
   argv.insert(argv.end(), spec.program.begin(), spec.program.end());
   return argv;
 }

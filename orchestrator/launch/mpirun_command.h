@@ -16,14 +16,15 @@ struct MpirunSpec {
   std::string network_interface;  ///< "" lets MPI and NCCL choose
   std::string rsh_agent;          ///< "" keeps mpirun's default (ssh)
   bool as_root = false;
-  std::map<std::string, std::string> env;  ///< exported to every rank with -x
+  std::map<std::string, std::string> env;  ///< exported to every rank with -x NAME=VALUE
+  std::vector<std::string> pass_env;       ///< exported by name (-x NAME): mpirun's own values
   std::vector<std::string> program;        ///< what each rank runs
 };
 
 /// mpirun --hostfile H -np N --map-by slot --bind-to none --tag-output
 ///   [--allow-run-as-root] --mca orte_leave_session_attached 1 [--mca plm_rsh_agent A]
 ///   [--mca btl_tcp_if_include I --mca oob_tcp_if_include I -x NCCL_SOCKET_IFNAME=I]
-///   -x NAME=VALUE... PROGRAM...
+///   -x NAME=VALUE... -x NAME... PROGRAM...
 std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
 
 /// The argument vector as a shell would need it typed (for logs and

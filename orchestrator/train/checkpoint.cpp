@@ -218,20 +218,24 @@ std::optional<TrainState> CheckpointStore::load_newest(
     const std::function<void(const std::filesystem::path&, const std::string&)>& skipped) const {
   std::vector<std::filesystem::path> files = list();
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    std::ifstream in(*it, std::ios::binary);
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
-      skipped(*it, it->string() + ": cannot be read");
-      continue;
-    }
     try {
-      return deserialize(bytes, it->string());
+      return read_checkpoint(*it);
     } catch (const CheckpointError& e) {
       skipped(*it, e.what());
     }
   }
   return std::nullopt;
+}
+
+TrainState read_checkpoint(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw CheckpointError(path.string() + ": cannot be read");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof())
+    throw CheckpointError(path.string() + ": cannot be read");
+  return deserialize(bytes, path.string());
 }
 
 }  // namespace dojo::train

@@ -45,6 +45,10 @@ std::vector<unsigned char> serialize(const TrainState& state);
 /// Throws CheckpointError saying what is wrong, prefixed with `source`.
 TrainState deserialize(const std::vector<unsigned char>& bytes, const std::string& source);
 
+/// Reads and checks one checkpoint file. Throws CheckpointError naming the
+/// file and what is wrong (unreadable, truncated, checksum mismatch, ...).
+TrainState read_checkpoint(const std::filesystem::path& path);
+
 /// The checkpoints of one run: `<dir>/step-<12 digits>.ckpt`.
 class CheckpointStore {
  public:

@@ -520,7 +520,12 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
     throw Error("the job asks for " + std::to_string(*job.resources.ranks) + " ranks but runs on " +
                 std::to_string(comm.size()) + " (set resources.ranks or mpirun -np to match)");
   }
-  std::filesystem::create_directories(options.run_dir);
+  if (std::filesystem::create_directories(
+          options.run_dir)) {  // owner only, as dojo launch makes it
+    std::error_code ec;        // another rank may have made it first
+    std::filesystem::permissions(options.run_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (job.workload->type == config::WorkloadType::kSynthetic) {
     return run_synthetic(job, comm, options, log);
   }

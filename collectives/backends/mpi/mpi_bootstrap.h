@@ -20,6 +20,11 @@ class MpiSession {
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
 
+  /// Ends every rank of the job now (MPI_Abort): what a rank that cannot go
+  /// on does, since the others would wait for it in their next collective
+  /// (and MPI_Finalize would wait for them). Does not return.
+  [[noreturn]] static void abort_job(int code);
+
  private:
   bool owns_ = false;
 };

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include "collectives/backends/mpi/mpi_check.h"
 #include "collectives/backends/mpi/mpi_types.h"
@@ -22,8 +23,15 @@ class MpiCommunicator::Buffer : public CommBuffer {
   Buffer(std::unique_ptr<char[]> memory, std::size_t bytes)
       : CommBuffer(memory.get(), bytes), memory_(std::move(memory)) {}
   ~Buffer() override {
-    if (window_ != nullptr && *alive_)
-      owner_->release(window_);
+    if (window_ == nullptr || !*alive_)
+      return;
+    // Releasing a window is collective; while an error unwinds this rank the
+    // others may be blocked in a collective, so the window is left to exit.
+    if (std::uncaught_exceptions() > 0) {
+      owner_->abandoned_ = true;
+      return;
+    }
+    owner_->release(window_);
   }
   SharedWindow* window() const { return window_; }
 
@@ -61,8 +69,16 @@ MpiCommunicator::~MpiCommunicator() {
   *alive_ = false;
   const bool idle = queue_->drain(std::chrono::seconds(5));
   queue_.reset();
-  if (!idle)
-    return;  // a collective is stuck: freeing collectively would hang too
+  // Freeing windows and communicators is collective: not while a collective
+  // is stuck, nor while an error unwinds this rank (the others may wait in a
+  // collective for it; the rank is about to end the job). They go with the
+  // process.
+  if (!idle || abandoned_ || std::uncaught_exceptions() > 0) {
+    for (auto& window : windows_)
+      (void)window.release();
+    (void)staging_.release();
+    return;
+  }
   windows_.clear();
   staging_.reset();
   int finalized = 0;

@@ -54,6 +54,7 @@ class MpiCommunicator : public Communicator {
   std::size_t piece_bytes_ = 0;       // cache-sized pieces of every shared all-reduce
   std::vector<std::unique_ptr<SharedWindow>> windows_;  // of live buffers
   std::shared_ptr<bool> alive_;
+  bool abandoned_ = false;  ///< a buffer was dropped while an error unwound this rank
   std::unique_ptr<OpQueue> queue_;
 };
 
