@@ -284,6 +284,16 @@ CapacityConfig load_capacity(const std::filesystem::path& path,
   return load_kind<CapacityConfig>(path, overrides, DocumentKind::kCapacity);
 }
 
+Document load_document_text(const std::string& text, const std::filesystem::path& as_file,
+                            const std::vector<Override>& overrides) {
+  Diagnostics diagnostics;
+  Document document;
+  DocumentKind kind = DocumentKind::kJob;
+  load_into(as_file, overrides, diagnostics, document, &kind, &text);
+  diagnostics.throw_if_any(as_file.string());
+  return document;
+}
+
 JobConfig load_job_text(const std::string& text, const std::filesystem::path& as_file,
                         const std::vector<Override>& overrides) {
   Diagnostics diagnostics;

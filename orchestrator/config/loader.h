@@ -54,6 +54,11 @@ ClusterConfig load_cluster(const std::filesystem::path& path,
 CapacityConfig load_capacity(const std::filesystem::path& path,
                              const std::vector<Override>& overrides = {});
 
+/// Any kind of document given as text; `as_file` names it in messages and
+/// anchors its relative references. Throws ConfigError like load_document.
+Document load_document_text(const std::string& text, const std::filesystem::path& as_file,
+                            const std::vector<Override>& overrides = {});
+
 /// A job given as text (for example the defaults of `dojorun -- COMMAND`);
 /// `as_file` names it in messages and anchors its relative references.
 JobConfig load_job_text(const std::string& text, const std::filesystem::path& as_file,

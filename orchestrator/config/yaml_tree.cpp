@@ -40,7 +40,14 @@ class TreeBuilder : public YAML::EventHandler {
     ++documents_;
     if (documents_ == 2)
       second_document_ = at(mark);
+    // yaml-cpp 0.7 can start "documents" forever without consuming a token
+    // (a stray ',' in block context: jbeder/yaml-cpp#1040, fixed upstream by
+    // #1319). A document that starts where the previous one did is that loop.
+    stuck_ = documents_ > 1 && mark.pos == last_start_.pos;
+    last_start_ = mark;
   }
+  /// True when the parser started a document without moving (see above).
+  bool stuck() const { return stuck_; }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -247,6 +254,8 @@ class TreeBuilder : public YAML::EventHandler {
   NodePtr root_;
   int documents_ = 0;
   Location second_document_;
+  YAML::Mark last_start_;
+  bool stuck_ = false;
   bool expansion_reported_ = false;
   bool fatal_ = false;
 };
@@ -292,6 +301,14 @@ NodePtr parse_yaml(std::string_view text, std::shared_ptr<const std::string> sou
   try {
     YAML::Parser parser(stream);
     while (parser.HandleNextDocument(builder)) {
+      if (builder.stuck()) {
+        diagnostics.error(builder.second_document(),
+                          "YAML syntax: unexpected character here (a ',' or ']' outside a "
+                          "flow collection?)");
+        return nullptr;
+      }
+      if (builder.documents() > 2)
+        break;  // one document is allowed; the second is reported below
     }
   } catch (const YAML::Exception& e) {  // ParserException and DeepRecursion
     Location where;
