@@ -7,6 +7,7 @@
 #include "collectives/bench/allreduce_bench.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/numbers.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/simulate/calibrate.h"
@@ -17,20 +18,12 @@ namespace dojo::cli {
 namespace {
 
 double parse_positive(const std::string& flag, const std::string& text, bool allow_zero = false) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  const bool ok = used != 0 && used == text.size() && std::isfinite(value) &&
-                  (allow_zero ? value >= 0 : value > 0);
-  if (!ok) {
+  const std::optional<double> value = parse_finite_double(text);
+  if (!value || (allow_zero ? *value < 0 : *value <= 0)) {
     throw UsageError(flag + " expects a " + (allow_zero ? "non-negative" : "positive") +
                      " number, got \"" + text + "\"");
   }
-  return value;
+  return *value;
 }
 
 std::vector<double> parse_list(const std::string& flag, const std::string& text) {

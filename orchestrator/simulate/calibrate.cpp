@@ -10,6 +10,7 @@
 
 #include "collectives/bench/allreduce_bench.h"
 #include "common/error.h"
+#include "common/numbers.h"
 
 namespace dojo::simulate {
 namespace {
@@ -24,16 +25,10 @@ std::vector<std::string> split(const std::string& line) {
 }
 
 double parse_number(const std::string& text, const std::string& where, const char* column) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(value))
+  const std::optional<double> value = parse_finite_double(text);
+  if (!value)
     throw Error(where + ": column " + column + " is not a number: \"" + text + "\"");
-  return value;
+  return *value;
 }
 
 struct Row {

@@ -74,6 +74,9 @@ for _ in $(seq 200); do
 done
 [ -n "$bound" ] || { wait $launcher; fail "no exporter seen"; }
 [ "$bound" = "127.0.0.1:$port" ] || fail "the job's exporter is bound to $bound, not 127.0.0.1"
+launcher_bound=$(ss -ltnpH | grep "pid=$launcher," | awk '{print $4}' | sort -u)
+[ -n "$launcher_bound" ] || fail "the launcher serves no metrics"
+if grep -v '^127\.0\.0\.1:' <<<"$launcher_bound"; then fail "the launcher listens beyond 127.0.0.1"; fi
 [ "$(stat -c %a "$work/state/prometheus")" = 755 ] || fail "the file_sd directory is not readable by Prometheus"
 [ "$(stat -c %a "$sd")" = 644 ] || fail "the file_sd target file is not readable by Prometheus"
 wait $launcher || { cat "$work/out"; fail "the training run failed"; }
@@ -82,4 +85,4 @@ wait $launcher || { cat "$work/out"; fail "the training run failed"; }
 for f in "$work/train/checkpoints/"*.ckpt; do
   [ "$(stat -c %a "$f")" = 600 ] || fail "$f has mode $(stat -c %a "$f"), want 600"
 done
-echo "permissions: run directory 700, checkpoints 600, file_sd 755/644; the exporter binds 127.0.0.1"
+echo "permissions: run directory 700, checkpoints 600, file_sd 755/644; the job and launcher exporters bind 127.0.0.1"
