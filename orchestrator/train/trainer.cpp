@@ -26,19 +26,15 @@
 #include "orchestrator/train/engine.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "orchestrator/train/job_metrics.h"
+#include "orchestrator/train/run.h"
 #include "orchestrator/train/synthetic.h"
 
 namespace dojo::train {
+namespace detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using collectives::Communicator;
 using collectives::DType;
 using collectives::ReduceOp;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string duration_text(double seconds) {
   const long s = std::lround(std::max(0.0, seconds));
@@ -51,68 +47,7 @@ std::string duration_text(double seconds) {
   return text;
 }
 
-// Per-step facts every rank contributes; all-gathered so every rank agrees.
-struct StepReport {
-  double loss_sum = 0;
-  double correct = 0;
-  double stop = 0;
-  double compute_seconds = 0;
-};
-
-class Run {
- public:
-  Run(const config::JobConfig& job, Communicator& comm, const WorkerOptions& options,
-      std::ostream& log)
-      : job_(job),
-        workload_(*job.workload),
-        comm_(comm),
-        options_(options),
-        log_(log),
-        leader_(comm.rank() == 0) {}
-
-  TrainSummary run();
-
- private:
-  void load_data();
-  void plan();
-  void restore(CheckpointStore& store);
-  void maybe_checkpoint(CheckpointStore& store, bool force);
-  double evaluate();
-  void write_summary(const TrainSummary& summary);
-  void say(const std::string& line) {
-    if (leader_)
-      log_ << line << std::endl;
-  }
-
-  const config::JobConfig& job_;
-  const config::WorkloadConfig& workload_;
-  Communicator& comm_;
-  const WorkerOptions& options_;
-  std::ostream& log_;
-  const bool leader_;
-
-  Dataset train_;
-  Dataset test_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<collectives::Bucketer> bucketer_;
-  std::unique_ptr<JobMetrics> metrics_;
-  std::unique_ptr<metrics::Exporter> exporter_;
-  std::FILE* loss_log_ = nullptr;  // rank 0: step,loss per line (the loss curve)
-  std::unique_ptr<heartbeat::Pulse> heartbeat_;
-
-  int global_batch_ = 0;
-  std::vector<int> shares_;
-  int offset_ = 0;  // this rank's first sample within each global batch
-  std::int64_t steps_per_epoch_ = 0;
-  std::int64_t total_steps_ = 0;
-
-  TrainState state_;
-  std::int64_t checkpoint_every_ = 0;  // steps; 0 until decided
-  std::int64_t last_checkpoint_step_ = 0;
-  double step_seconds_estimate_ = 0;
-  double step_seconds_total_ = 0;  // training steps only: no evaluation, no checkpoints
-  TrainSummary summary_;
-};
+}  // namespace
 
 void Run::load_data() {
   train_ = load_fashion_mnist(workload_.dataset_dir, "train");
@@ -132,101 +67,6 @@ void Run::plan() {
   total_steps_ = steps_per_epoch_ * workload_.epochs;
   if (workload_.max_steps > 0)
     total_steps_ = std::min(total_steps_, workload_.max_steps);
-}
-
-void Run::restore(CheckpointStore& store) {
-  // Rank 0 reads (nodes need not share a filesystem) and broadcasts.
-  std::vector<unsigned char> bytes;
-  if (leader_) {
-    auto loaded = store.load_newest([&](const std::filesystem::path&, const std::string& why) {
-      log_ << "dojo: skipping checkpoint " << why << std::endl;
-    });
-    if (loaded)
-      bytes = serialize(*loaded);
-  }
-  std::int64_t size = static_cast<std::int64_t>(bytes.size());
-  comm_.broadcast(&size, 1, DType::kI64, 0);
-  if (size == 0)
-    return;
-  std::vector<std::int64_t> words(static_cast<std::size_t>((size + 7) / 8));
-  if (leader_)
-    std::memcpy(words.data(), bytes.data(), bytes.size());
-  comm_.broadcast(words.data(), words.size(), DType::kI64, 0);
-  bytes.assign(reinterpret_cast<unsigned char*>(words.data()),
-               reinterpret_cast<unsigned char*>(words.data()) + size);
-  TrainState loaded = deserialize(bytes, "broadcast checkpoint");
-
-  if (loaded.job != job_.name || loaded.seed != workload_.seed) {
-    throw Error("the newest checkpoint is of job \"" + loaded.job + "\" with seed " +
-                std::to_string(loaded.seed) + ", not of this job (\"" + job_.name + "\", seed " +
-                std::to_string(workload_.seed) + ")");
-  }
-  const std::vector<std::size_t> counts = engine_->parameter_counts();
-  if (loaded.model.size() != counts.size() ||
-      loaded.optimizer.size() != engine_->optimizer_state().size()) {
-    throw Error("the newest checkpoint holds a different model (tensor count differs)");
-  }
-  for (std::size_t t = 0; t < loaded.model.size(); ++t) {
-    if (loaded.model[t].size() != counts[t]) {
-      throw Error("the newest checkpoint holds a different model (tensor " + std::to_string(t) +
-                  " has " + std::to_string(loaded.model[t].size()) + " elements, not " +
-                  std::to_string(counts[t]) + ")");
-    }
-  }
-  engine_->set_parameters(loaded.model);
-  engine_->set_optimizer_state(loaded.optimizer, loaded.optimizer_steps);
-  state_.step = loaded.step;
-  state_.epoch = loaded.epoch;
-  state_.position = loaded.position;
-  state_.skipped_steps = loaded.skipped_steps;
-  last_checkpoint_step_ = loaded.step;
-  summary_.resumed_from_step = loaded.step;
-  say("resumed from the checkpoint of step " + std::to_string(loaded.step));
-}
-
-void Run::maybe_checkpoint(CheckpointStore& store, bool force) {
-  const bool due =
-      checkpoint_every_ > 0 && state_.step - last_checkpoint_step_ >= checkpoint_every_;
-  if (!force && !due)
-    return;
-  if (state_.step == last_checkpoint_step_)
-    return;
-  const auto start = Clock::now();
-  if (leader_) {
-    state_.model = engine_->parameters();
-    state_.optimizer = engine_->optimizer_state();
-    state_.optimizer_steps = engine_->optimizer_steps();
-    store.save(state_);
-    state_.model.clear();
-    state_.optimizer.clear();
-  }
-  // Every rank waits for the save, so a rank never runs ahead of a checkpoint
-  // that a failure right now would need.
-  comm_.barrier();
-  const double seconds = seconds_since(start);
-  last_checkpoint_step_ = state_.step;
-  ++summary_.checkpoints;
-  if (metrics_)
-    metrics_->checkpoint(seconds);
-
-  if (checkpoint_every_ == 0 && job_.checkpoint.automatic) {
-    // Young-Daly: sqrt(2 x save time x job MTBF), in steps of the measured step time.
-    const double save =
-        job_.checkpoint.save_time_s > 0 ? job_.checkpoint.save_time_s : std::max(seconds, 1e-3);
-    const double device_mtbf =
-        job_.cluster ? job_.cluster->device_mtbf_hours : config::kDefaultDeviceMtbfHours;
-    const double mtbf = reliability::job_mtbf_seconds(device_mtbf, comm_.size());
-    const double interval = reliability::young_daly_interval_seconds(save, mtbf);
-    checkpoint_every_ =
-        std::max<std::int64_t>(1, std::llround(interval / std::max(step_seconds_estimate_, 1e-6)));
-    char line[256];
-    std::snprintf(line, sizeof(line),
-                  "checkpoints every %lld steps (Young-Daly: sqrt(2 x %.3f s save x %.3g s job "
-                  "MTBF) = %.3g s at %.4f s a step)",
-                  static_cast<long long>(checkpoint_every_), save, mtbf, interval,
-                  step_seconds_estimate_);
-    say(line);
-  }
 }
 
 double Run::evaluate() {
@@ -504,7 +344,7 @@ TrainSummary Run::run() {
   return summary_;
 }
 
-}  // namespace
+}  // namespace detail
 
 TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm,
                    const WorkerOptions& options, std::ostream& log) {
@@ -529,7 +369,7 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
   if (job.workload->type == config::WorkloadType::kSynthetic) {
     return run_synthetic(job, comm, options, log);
   }
-  Run run(job, comm, options, log);
+  detail::Run run(job, comm, options, log);
   return run.run();
 }
 
