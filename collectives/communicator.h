@@ -125,6 +125,14 @@ class Communicator {
   /// stream synchronisation for nccl; nothing for host memory).
   virtual void synchronize() {}
 
+  /// Device-memory backends: the CUDA device of this rank's buffers; -1 for
+  /// host memory.
+  virtual int device() const { return -1; }
+  /// Device-memory backends: this communicator's later operations wait for
+  /// `event` (a cudaEvent_t recorded on the producer's stream, e.g. after
+  /// backward wrote a gradient). Host memory has nothing to order.
+  virtual void wait_event(void* event) { (void)event; }
+
   /// Tears the backend down so that no rank hangs; `reason` is printed. For
   /// MPI this ends the whole job (MPI_Abort).
   virtual void abort(const std::string& reason) = 0;

@@ -17,12 +17,16 @@ set(DOJO_COLLECTIVES_MPI_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/mpi_communicator.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/mpi_types.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/shared_window.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/smoke.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/stream_copy.cpp
+)
+# The benchmark and the MPI smoke test: tools, kept out of the library that
+# trainers link.
+set(DOJO_COLLECTIVES_TOOL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/backends/mpi/smoke.cpp
   ${CMAKE_CURRENT_LIST_DIR}/bench/allreduce_bench.cpp
 )
 set(DOJO_COLLECTIVES_NCCL_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/cuda_check.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/kernels.cu
   ${CMAKE_CURRENT_LIST_DIR}/backends/nccl/nccl_communicator.cpp
 )

@@ -11,12 +11,12 @@
 #include <cstring>
 #include <vector>
 
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 #include "collectives/bootstrap.h"
 #include "collectives/communicator.h"
 
 using namespace dojo::collectives;
-using dojo::collectives::nccl::check_cuda;
+using dojo::collectives::cuda::check_cuda;
 
 int check_gpu_training(Communicator& comm);
 
@@ -113,7 +113,7 @@ void measure_bandwidth(Communicator& comm, cudaStream_t stream) {
 }  // namespace
 
 int main() {
-  const int devices = nccl::visible_devices();
+  const int devices = cuda::visible_devices();
   std::printf("dojo-gpu-check: %d CUDA device(s) visible\n", devices);
   if (devices == 0) {
     std::printf("dojo-gpu-check: no GPU; nothing to check\n");

@@ -10,12 +10,12 @@
 #include <span>
 #include <vector>
 
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 #include "collectives/communicator.h"
 #include "orchestrator/train/engine.h"
 
 using namespace dojo;
-using collectives::nccl::check_cuda;
+using collectives::cuda::check_cuda;
 
 namespace {
 

@@ -2,7 +2,7 @@
 #include <mutex>
 
 #include "collectives/backends/mpi/mpi_communicator.h"
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/nccl_communicator.h"
 #include "collectives/communicator.h"
 
@@ -17,7 +17,7 @@ void register_builtin_backends() {
 }
 
 bool this_rank_has_gpu() {
-  return nccl::visible_devices() > 0;
+  return cuda::visible_devices() > 0;
 }
 
 }  // namespace dojo::collectives

@@ -1,7 +1,7 @@
 // The backends of the GPU-only build (scripts/gpu-check): nccl, no MPI.
 #include <mutex>
 
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/nccl_communicator.h"
 #include "collectives/communicator.h"
 
@@ -13,7 +13,7 @@ void register_builtin_backends() {
 }
 
 bool this_rank_has_gpu() {
-  return nccl::visible_devices() > 0;
+  return cuda::visible_devices() > 0;
 }
 
 }  // namespace dojo::collectives

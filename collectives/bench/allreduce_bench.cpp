@@ -102,27 +102,6 @@ struct Row {
 
 }  // namespace
 
-std::optional<std::size_t> parse_size(const std::string& text) {
-  if (text.empty())
-    return std::nullopt;
-  std::size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
-    ++digits;
-  if (digits == 0 || digits > 15)
-    return std::nullopt;
-  std::size_t value = std::stoull(text.substr(0, digits));
-  const std::string unit = text.substr(digits);
-  if (unit.empty())
-    return value;
-  if (unit == "K" || unit == "k")
-    return value << 10;
-  if (unit == "M" || unit == "m")
-    return value << 20;
-  if (unit == "G" || unit == "g")
-    return value << 30;
-  return std::nullopt;
-}
-
 void validate(const AllReduceBenchOptions& o) {
   if (o.min_bytes == 0 || o.max_bytes < o.min_bytes) {
     throw UsageError("sizes must satisfy 0 < -b <= -e");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "collectives/backends/mpi/mpi_bootstrap.h"
+#include "collectives/bench/bench_csv.h"
 #include "collectives/dtype.h"
 
 namespace dojo::collectives::bench {
@@ -30,11 +31,6 @@ struct AllReduceBenchOptions {
   double timeout_s = 300;                ///< --timeout-s: deadline of each collective
 };
 
-/// The exact CSV header of `--csv`.
-inline constexpr const char* kAllReduceCsvHeader =
-    "ranks,bytes,count,dtype,tensors,time_us,algbw_gbs,busbw_gbs,max_err,mpi_time_us,"
-    "mpi_busbw_gbs,ratio";
-
 /// Throws UsageError for options that cannot run (before MPI is touched).
 void validate(const AllReduceBenchOptions& options);
 
@@ -42,8 +38,5 @@ void validate(const AllReduceBenchOptions& options);
 /// `out`. Returns the largest error seen (0 when the check is off).
 double run_allreduce_bench(const AllReduceBenchOptions& options, mpi::MpiBootstrap& bootstrap,
                            std::ostream& out);
-
-/// Parses "4096", "64K", "4M", "1G" (binary multiples). nullopt when malformed.
-std::optional<std::size_t> parse_size(const std::string& text);
 
 }  // namespace dojo::collectives::bench

@@ -1,10 +1,11 @@
 // `dojo bench allreduce`: run under mpirun.
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "collectives/bench/allreduce_bench.h"
 #include "common/error.h"
+#include "common/flags.h"
+#include "common/numbers.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/train/node_bench.h"
 
@@ -14,80 +15,72 @@ namespace {
 using collectives::bench::AllReduceBenchOptions;
 
 std::size_t size_arg(const std::string& flag, const std::string& value) {
-  const auto size = collectives::bench::parse_size(value);
+  const auto size = parse_byte_size(value);
   if (!size)
     throw UsageError(flag + " expects a size such as 8, 64K, 4M or 1G, got \"" + value + "\"");
   return *size;
 }
 
-long number_arg(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const long n = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0') {
-    throw UsageError(flag + " expects an integer, got \"" + value + "\"");
-  }
-  return n;
-}
-
-double real_arg(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const double x = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0')
-    throw UsageError(flag + " expects a number, got \"" + value + "\"");
-  return x;
+int int_arg(const std::string& flag, const std::string& value) {
+  return static_cast<int>(integer_flag(flag, value, 0, 1'000'000'000));
 }
 
 AllReduceBenchOptions parse(std::span<const std::string> args) {
   AllReduceBenchOptions o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (flag == "--csv") {
-      o.csv = true;
-      continue;
-    }
-    if (i + 1 >= args.size())
-      throw UsageError("unknown flag or missing value: \"" + flag + "\"");
-    const std::string& value = args[++i];
-    if (flag == "-b") {
-      o.min_bytes = size_arg(flag, value);
-    } else if (flag == "-e") {
-      o.max_bytes = size_arg(flag, value);
-    } else if (flag == "-f") {
-      o.factor = real_arg(flag, value);
-    } else if (flag == "-n") {
-      o.iterations = static_cast<int>(number_arg(flag, value));
-    } else if (flag == "-w") {
-      o.warmup = static_cast<int>(number_arg(flag, value));
-    } else if (flag == "-c") {
-      o.check = number_arg(flag, value) != 0;
-    } else if (flag == "--dtype") {
-      const auto dtype = collectives::parse_dtype(value);
-      if (!dtype)
-        throw UsageError("--dtype expects f32, f16, bf16, f64, i32 or i64, got \"" + value + "\"");
-      o.dtype = *dtype;
-    } else if (flag == "--op") {
-      const auto op = collectives::parse_reduce_op(value);
-      if (!op)
-        throw UsageError("--op expects sum, avg, min or max, got \"" + value + "\"");
-      o.op = *op;
-    } else if (flag == "--backend") {
-      o.backend = value;
-    } else if (flag == "--model") {
-      o.model = value;
-    } else if (flag == "--fused") {
-      o.fused = static_cast<int>(number_arg(flag, value));
-    } else if (flag == "--bucket-mib") {
-      const double mib = real_arg(flag, value);
-      if (!(mib > 0))
-        throw UsageError("--bucket-mib must be greater than 0");
-      o.bucket_bytes = static_cast<std::size_t>(mib * (1 << 20));
-    } else if (flag == "--timeout-s") {
-      o.timeout_s = real_arg(flag, value);
-      if (!(o.timeout_s > 0))
-        throw UsageError("--timeout-s must be greater than 0");
-    } else {
-      throw UsageError("unknown flag \"" + flag + "\"");
-    }
+  Flags flags("bench allreduce");
+  std::string min_b, max_b, factor, iterations, warmup, check, dtype, op, fused, bucket_mib,
+      timeout_s;
+  flags.flag("--csv", o.csv);
+  flags.text("-b", min_b);
+  flags.text("-e", max_b);
+  flags.text("-f", factor);
+  flags.text("-n", iterations);
+  flags.text("-w", warmup);
+  flags.text("-c", check);
+  flags.text("--dtype", dtype);
+  flags.text("--op", op);
+  flags.text("--backend", o.backend);
+  flags.text("--model", o.model);
+  flags.text("--fused", fused);
+  flags.text("--bucket-mib", bucket_mib);
+  flags.text("--timeout-s", timeout_s);
+  flags.parse(args);
+  if (!min_b.empty())
+    o.min_bytes = size_arg("-b", min_b);
+  if (!max_b.empty())
+    o.max_bytes = size_arg("-e", max_b);
+  if (!factor.empty())
+    o.factor = number_flag("-f", factor, -1e9, 1e9);
+  if (!iterations.empty())
+    o.iterations = int_arg("-n", iterations);
+  if (!warmup.empty())
+    o.warmup = int_arg("-w", warmup);
+  if (!check.empty())
+    o.check = integer_flag("-c", check, 0, 1) != 0;
+  if (!dtype.empty()) {
+    const auto parsed = collectives::parse_dtype(dtype);
+    if (!parsed)
+      throw UsageError("--dtype expects f32, f16, bf16, f64, i32 or i64, got \"" + dtype + "\"");
+    o.dtype = *parsed;
+  }
+  if (!op.empty()) {
+    const auto parsed = collectives::parse_reduce_op(op);
+    if (!parsed)
+      throw UsageError("--op expects sum, avg, min or max, got \"" + op + "\"");
+    o.op = *parsed;
+  }
+  if (!fused.empty())
+    o.fused = int_arg("--fused", fused);
+  if (!bucket_mib.empty()) {
+    const double mib = number_flag("--bucket-mib", bucket_mib, 0, 1e9);
+    if (!(mib > 0))
+      throw UsageError("--bucket-mib must be greater than 0");
+    o.bucket_bytes = static_cast<std::size_t>(mib * (1 << 20));
+  }
+  if (!timeout_s.empty()) {
+    o.timeout_s = number_flag("--timeout-s", timeout_s, 0, 1e9);
+    if (!(o.timeout_s > 0))
+      throw UsageError("--timeout-s must be greater than 0");
   }
   return o;
 }
@@ -96,27 +89,24 @@ AllReduceBenchOptions parse(std::span<const std::string> args) {
 
 int run_node_bench(std::span<const std::string> args, Streams& io) {
   train::NodeBenchOptions o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (i + 1 >= args.size())
-      throw UsageError("unknown flag or missing value: \"" + flag + "\"");
-    const std::string& value = args[++i];
-    if (flag == "--out") {
-      o.out = value;
-    } else if (flag == "--gemm-size") {
-      o.gemm_size = static_cast<int>(number_arg(flag, value));
-    } else if (flag == "--seconds") {
-      o.seconds = real_arg(flag, value);
-    } else if (flag == "--threads") {
-      o.threads = static_cast<int>(number_arg(flag, value));
-    } else if (flag == "--reference-tflops") {
-      o.reference_tflops = real_arg(flag, value);
-    } else if (flag == "--accelerator") {
-      o.accelerator = value;
-    } else {
-      throw UsageError("unknown flag \"" + flag + "\"");
-    }
-  }
+  Flags flags("bench node");
+  std::string out_file, gemm_size, seconds, threads, reference;
+  flags.text("--out", out_file);
+  flags.text("--gemm-size", gemm_size);
+  flags.text("--seconds", seconds);
+  flags.text("--threads", threads);
+  flags.text("--reference-tflops", reference);
+  flags.text("--accelerator", o.accelerator);
+  flags.parse(args);
+  o.out = out_file;
+  if (!gemm_size.empty())
+    o.gemm_size = int_arg("--gemm-size", gemm_size);
+  if (!seconds.empty())
+    o.seconds = number_flag("--seconds", seconds, 0, 1e6);
+  if (!threads.empty())
+    o.threads = int_arg("--threads", threads);
+  if (!reference.empty())
+    o.reference_tflops = number_flag("--reference-tflops", reference, 0, 1e9);
   train::run_node_bench(o, io.out);
   return kExitOk;
 }

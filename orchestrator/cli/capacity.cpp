@@ -9,6 +9,8 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/flags.h"
+#include "common/numbers.h"
 #include "orchestrator/capacity/backfill.h"
 #include "orchestrator/capacity/capacity.h"
 #include "orchestrator/capacity/chart.h"
@@ -48,13 +50,13 @@ metrics::ExporterOptions parse_listen(const std::string& text) {
     host = host.substr(1, host.size() - 2);
   const bool digits = !port.empty() && port.size() <= 5 &&
                       port.find_first_not_of("0123456789") == std::string::npos;
-  if (host.empty() || !digits || std::stoi(port) > 65535) {
+  if (host.empty() || !digits || *parse_integer(port) > 65535) {
     throw UsageError("--listen expects HOST:PORT (127.0.0.1:9400, [::1]:9400), got \"" + text +
                      "\"");
   }
   metrics::ExporterOptions options;
   options.bind = host;
-  options.port = std::stoi(port);
+  options.port = static_cast<int>(*parse_integer(port));
   return options;
 }
 
@@ -92,65 +94,67 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
     throw UsageError("unknown capacity command \"" + args[0] +
                      "\" (report, chart, serve, backfill)");
   }
-  std::filesystem::path config_file = default_capacity_config();
+  Flags flags("capacity " + args[0]);
+  std::string config_text, as_of_text, from_text, step_days_text, out_text, listen_text,
+      render_cache_text, basic_auth_text, state_dir_text, format = "table";
+  std::vector<std::string> cluster_texts;
+  flags.text("--config", config_text);
+  flags.text("--as-of", as_of_text);
+  flags.text("--state-dir", state_dir_text);
+  if (backfill) {
+    flags.text("--from", from_text);
+    flags.text("--step-days", step_days_text);
+  }
+  if (chart || backfill)
+    flags.text("--out", out_text);
+  if (serve) {
+    flags.text("--listen", listen_text);
+    flags.text("--render-cache", render_cache_text);
+    flags.list("--cluster", cluster_texts);
+    flags.text("--basic-auth-file", basic_auth_text);
+  }
+  if (!chart && !serve && !backfill)
+    flags.text("--format", format);
+  flags.parse(args.subspan(1));
+
+  const std::filesystem::path config_file =
+      config_text.empty() ? default_capacity_config() : std::filesystem::path(config_text);
   config::Date as_of = config::Date::today();
   std::optional<config::Date> fixed_as_of;
-  std::optional<metrics::ExporterOptions> listen;
-  std::filesystem::path basic_auth_file;
-  std::vector<std::filesystem::path> cluster_files;
-  bool render_cache = true;
-  std::optional<config::Date> from;
-  int step_days = 1;
-  std::string format = "table";
-  std::filesystem::path state_dir = launch::default_state_dir();
-  std::filesystem::path out_file;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (i + 1 >= args.size())
-      throw UsageError("unknown flag or missing value: \"" + flag + "\"");
-    const std::string& value = args[++i];
-    if (flag == "--config") {
-      config_file = value;
-    } else if (flag == "--as-of") {
-      const auto date = config::Date::parse(value);
-      if (!date)
-        throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + value + "\"");
-      as_of = *date;
-      fixed_as_of = *date;
-    } else if (flag == "--from" && backfill) {
-      from = config::Date::parse(value);
-      if (!from)
-        throw UsageError("--from expects a date as YYYY-MM-DD, got \"" + value + "\"");
-    } else if (flag == "--step-days" && backfill) {
-      const bool digits = !value.empty() && value.size() <= 4 &&
-                          value.find_first_not_of("0123456789") == std::string::npos;
-      if (!digits || std::stoi(value) < 1)
-        throw UsageError("--step-days expects a whole number of days from 1, got \"" + value +
-                         "\"");
-      step_days = std::stoi(value);
-    } else if (flag == "--out" && (chart || backfill)) {
-      out_file = value;
-    } else if (flag == "--listen" && serve) {
-      listen = parse_listen(value);
-    } else if (flag == "--render-cache" && serve) {
-      if (value != "on" && value != "off")
-        throw UsageError("--render-cache expects on or off, got \"" + value + "\"");
-      render_cache = value == "on";
-    } else if (flag == "--cluster" && serve) {
-      cluster_files.push_back(value);
-    } else if (flag == "--basic-auth-file" && serve) {
-      basic_auth_file = value;
-    } else if (flag == "--format" && !chart && !serve && !backfill) {
-      if (value != "table" && value != "json") {
-        throw UsageError("--format expects table or json, got \"" + value + "\"");
-      }
-      format = value;
-    } else if (flag == "--state-dir") {
-      state_dir = value;
-    } else {
-      throw UsageError("unknown flag \"" + flag + "\"");
-    }
+  if (!as_of_text.empty()) {
+    const auto date = config::Date::parse(as_of_text);
+    if (!date)
+      throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + as_of_text + "\"");
+    as_of = *date;
+    fixed_as_of = *date;
   }
+  std::optional<config::Date> from;
+  if (!from_text.empty()) {
+    from = config::Date::parse(from_text);
+    if (!from)
+      throw UsageError("--from expects a date as YYYY-MM-DD, got \"" + from_text + "\"");
+  }
+  int step_days = 1;
+  if (!step_days_text.empty()) {
+    const auto days = parse_integer(step_days_text);
+    if (!days || *days < 1 || *days > 9999)
+      throw UsageError("--step-days expects a whole number of days from 1, got \"" +
+                       step_days_text + "\"");
+    step_days = static_cast<int>(*days);
+  }
+  std::optional<metrics::ExporterOptions> listen;
+  if (!listen_text.empty())
+    listen = parse_listen(listen_text);
+  if (!render_cache_text.empty() && render_cache_text != "on" && render_cache_text != "off")
+    throw UsageError("--render-cache expects on or off, got \"" + render_cache_text + "\"");
+  const bool render_cache = render_cache_text != "off";
+  if (format != "table" && format != "json")
+    throw UsageError("--format expects table or json, got \"" + format + "\"");
+  const std::filesystem::path basic_auth_file = basic_auth_text;
+  const std::vector<std::filesystem::path> cluster_files(cluster_texts.begin(), cluster_texts.end());
+  const std::filesystem::path state_dir =
+      state_dir_text.empty() ? launch::default_state_dir() : std::filesystem::path(state_dir_text);
+  const std::filesystem::path out_file = out_text;
   if (chart && out_file.empty())
     throw UsageError("capacity chart needs --out FILE.svg");
   if (backfill && out_file.empty())

@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/flags.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/train/checkpoint.h"
 
@@ -13,7 +14,11 @@ namespace dojo::cli {
 int run_checkpoint(std::span<const std::string> args, Streams& io) {
   if (args.empty() || args[0] != "verify")
     throw UsageError("which checkpoint command? (verify)");
-  if (args.size() < 2)
+  Flags flags("checkpoint verify");
+  std::vector<std::string> paths;
+  flags.positionals("FILE_OR_DIR", paths);
+  flags.parse(args.subspan(1));
+  if (paths.empty())
     throw UsageError("checkpoint verify needs checkpoint files or directories");
   int bad = 0, good = 0;
   const auto verify = [&](const std::filesystem::path& file) {
@@ -26,8 +31,7 @@ int run_checkpoint(std::span<const std::string> args, Streams& io) {
       ++bad;
     }
   };
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::filesystem::path path = args[i];
+  for (const std::filesystem::path path : paths) {
     if (!std::filesystem::is_directory(path)) {
       verify(path);
       continue;

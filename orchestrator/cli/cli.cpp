@@ -20,7 +20,8 @@ void print_help(std::ostream& out) {
     out << "  " << name << c.summary << "\n";
   }
   out << "\nRun 'dojo COMMAND --help' for a command's arguments.\n"
-         "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+         "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error,\n"
+         "3 stopped on request with a checkpoint saved (dojo launch, dojo worker).\n";
 }
 
 const Command* find_command(const std::string& name) {
@@ -32,24 +33,6 @@ const Command* find_command(const std::string& name) {
 }
 
 }  // namespace
-
-std::vector<std::string> take_set_flags(std::vector<std::string>& args) {
-  std::vector<std::string> sets;
-  std::vector<std::string> rest;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--set") {
-      if (i + 1 >= args.size())
-        throw UsageError("--set needs key.path=value");
-      sets.push_back(args[++i]);
-    } else if (args[i].rfind("--set=", 0) == 0) {
-      sets.push_back(args[i].substr(6));
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
-  args = std::move(rest);
-  return sets;
-}
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {

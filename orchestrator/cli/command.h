@@ -7,12 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "common/exit_codes.h"
+
 namespace dojo::cli {
 
-/// Exit codes of every dojo command.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  ///< a runtime failure
-inline constexpr int kExitUsage = 2;    ///< a usage or configuration error
 
 struct Streams {
   std::ostream& out;
@@ -30,9 +28,5 @@ struct Command {
 
 /// Every built-in command, in the order `dojo --help` lists them.
 std::span<const Command> commands();
-
-/// Pulls every `--set k=v` / `--set=k=v` out of `args`; throws UsageError
-/// when a `--set` has no value.
-std::vector<std::string> take_set_flags(std::vector<std::string>& args);
 
 }  // namespace dojo::cli

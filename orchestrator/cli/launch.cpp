@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "orchestrator/cli/build_info.h"
+#include "common/build_info.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/launch/launcher.h"
 #include "orchestrator/launch/rank_env.h"

@@ -4,9 +4,9 @@
 #include <ostream>
 #include <sstream>
 
-#include "collectives/bench/allreduce_bench.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/flags.h"
 #include "common/numbers.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
@@ -39,27 +39,25 @@ std::vector<double> parse_list(const std::string& flag, const std::string& text)
 }
 
 int run_calibrate(std::span<const std::string> args, Streams& io) {
-  std::string file;
-  std::string format = "yaml";
+  Flags flags("simulate calibrate");
+  std::vector<std::string> files;
+  std::string min_bytes_text, format = "yaml";
+  flags.positionals("BENCH.csv", files);
+  flags.text("--min-bytes", min_bytes_text);
+  flags.text("--format", format);
+  flags.parse(args);
+  if (files.size() > 1)
+    throw UsageError("simulate calibrate takes one benchmark file, got \"" + files[1] + "\" too");
+  const std::string file = files.empty() ? std::string() : files[0];
   double min_bytes = 0;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--min-bytes" && i + 1 < args.size()) {
-      const auto size = collectives::bench::parse_size(args[++i]);
-      if (!size)
-        throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + args[i] + "\"");
-      min_bytes = static_cast<double>(*size);
-    } else if (args[i] == "--format" && i + 1 < args.size()) {
-      format = args[++i];
-      if (format != "yaml" && format != "json")
-        throw UsageError("--format expects yaml or json, got \"" + format + "\"");
-    } else if (!args[i].empty() && args[i][0] == '-') {
-      throw UsageError("unknown flag or missing value: \"" + args[i] + "\"");
-    } else if (file.empty()) {
-      file = args[i];
-    } else {
-      throw UsageError("simulate calibrate takes one benchmark file, got \"" + args[i] + "\" too");
-    }
+  if (!min_bytes_text.empty()) {
+    const auto size = parse_byte_size(min_bytes_text);
+    if (!size)
+      throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + min_bytes_text + "\"");
+    min_bytes = static_cast<double>(*size);
   }
+  if (format != "yaml" && format != "json")
+    throw UsageError("--format expects yaml or json, got \"" + format + "\"");
   if (file.empty())
     throw UsageError("simulate calibrate needs BENCH.csv (from `dojo bench allreduce --csv`)");
   auto measurements = simulate::read_bench_csv(file);
@@ -82,53 +80,51 @@ int run_simulate(std::span<const std::string> args_in, Streams& io) {
   const bool chart = !args.empty() && args[0] == "chart";
   if (chart)
     args.erase(args.begin());
-  std::vector<config::Override> overrides;
-  for (const std::string& set : take_set_flags(args))
-    overrides.push_back(config::parse_override(set));
-
+  Flags flags(chart ? "simulate chart" : "simulate");
+  std::vector<std::string> sets;
   std::string job_file, cluster_file, format = "table", out_file;
-  std::vector<double> h100e, devices;
-  double from = 1000, to = 100000, points = 40;
+  std::string h100e_text, devices_text, from_text, to_text, points_text;
+  std::string mfu, per_device_batch, save_s, restart_s;
   simulate::PlanOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (i + 1 >= args.size())
-      throw UsageError("unknown flag or missing value: \"" + flag + "\"");
-    const std::string& value = args[++i];
-    if (flag == "--job") {
-      job_file = value;
-    } else if (flag == "--cluster") {
-      cluster_file = value;
-    } else if (flag == "--h100e" && !chart) {
-      h100e = parse_list(flag, value);
-    } else if (flag == "--devices" && !chart) {
-      devices = parse_list(flag, value);
-    } else if (flag == "--format" && !chart) {
-      if (value != "table" && value != "json" && value != "csv")
-        throw UsageError("--format expects table, json or csv, got \"" + value + "\"");
-      format = value;
-    } else if (flag == "--out" && chart) {
-      out_file = value;
-    } else if (flag == "--from" && chart) {
-      from = parse_positive(flag, value);
-    } else if (flag == "--to" && chart) {
-      to = parse_positive(flag, value);
-    } else if (flag == "--points" && chart) {
-      points = parse_positive(flag, value);
-    } else if (flag == "--accelerator") {
-      options.accelerator = value;
-    } else if (flag == "--mfu") {
-      options.mfu = parse_positive(flag, value);
-    } else if (flag == "--per-device-batch") {
-      options.per_device_batch = parse_positive(flag, value);
-    } else if (flag == "--save-s") {
-      options.save_seconds = parse_positive(flag, value);
-    } else if (flag == "--restart-s") {
-      options.restart_seconds = parse_positive(flag, value, true);
-    } else {
-      throw UsageError("unknown flag \"" + flag + "\"");
-    }
+  flags.list("--set", sets);
+  flags.text("--job", job_file);
+  flags.text("--cluster", cluster_file);
+  flags.text("--accelerator", options.accelerator);
+  flags.text("--mfu", mfu);
+  flags.text("--per-device-batch", per_device_batch);
+  flags.text("--save-s", save_s);
+  flags.text("--restart-s", restart_s);
+  if (chart) {
+    flags.text("--out", out_file);
+    flags.text("--from", from_text);
+    flags.text("--to", to_text);
+    flags.text("--points", points_text);
+  } else {
+    flags.text("--h100e", h100e_text);
+    flags.text("--devices", devices_text);
+    flags.text("--format", format);
   }
+  flags.parse(args);
+  std::vector<config::Override> overrides;
+  for (const std::string& set : sets)
+    overrides.push_back(config::parse_override(set));
+  if (format != "table" && format != "json" && format != "csv")
+    throw UsageError("--format expects table, json or csv, got \"" + format + "\"");
+  const std::vector<double> h100e =
+      h100e_text.empty() ? std::vector<double>{} : parse_list("--h100e", h100e_text);
+  const std::vector<double> devices =
+      devices_text.empty() ? std::vector<double>{} : parse_list("--devices", devices_text);
+  const double from = from_text.empty() ? 1000 : parse_positive("--from", from_text);
+  const double to = to_text.empty() ? 100000 : parse_positive("--to", to_text);
+  const double points = points_text.empty() ? 40 : parse_positive("--points", points_text);
+  if (!mfu.empty())
+    options.mfu = parse_positive("--mfu", mfu);
+  if (!per_device_batch.empty())
+    options.per_device_batch = parse_positive("--per-device-batch", per_device_batch);
+  if (!save_s.empty())
+    options.save_seconds = parse_positive("--save-s", save_s);
+  if (!restart_s.empty())
+    options.restart_seconds = parse_positive("--restart-s", restart_s, true);
   if (job_file.empty())
     throw UsageError("simulate needs --job J.yaml (the model, batch and buckets to plan)");
   if (chart && out_file.empty())

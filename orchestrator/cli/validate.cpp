@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/flags.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/diagnostics.h"
 #include "orchestrator/config/loader.h"
@@ -72,16 +73,16 @@ std::string summarize(const CapacityConfig& c) {
 }  // namespace
 
 int run_validate(std::span<const std::string> args_in, Streams& io) {
-  std::vector<std::string> args(args_in.begin(), args_in.end());
+  Flags flags("validate");
+  std::vector<std::string> args, sets;
+  flags.positionals("FILE", args);
+  flags.list("--set", sets);
+  flags.parse(args_in);
   std::vector<Override> overrides;
-  for (const std::string& set : take_set_flags(args))
+  for (const std::string& set : sets)
     overrides.push_back(parse_override(set));
   if (args.empty())
     throw UsageError("no files to validate");
-  for (const std::string& a : args) {
-    if (a.size() > 1 && a[0] == '-')
-      throw UsageError("unknown flag \"" + a + "\"");
-  }
 
   // Files often share a catalog or cluster: print each error once.
   std::set<std::string> printed;

@@ -1,14 +1,15 @@
 #include <ostream>
 
 #include "common/error.h"
-#include "orchestrator/cli/build_info.h"
+#include "common/flags.h"
+#include "common/build_info.h"
 #include "orchestrator/cli/command.h"
 
 namespace dojo::cli {
 
 int run_version(std::span<const std::string> args, Streams& io) {
-  if (!args.empty())
-    throw UsageError("takes no arguments, got \"" + args[0] + "\"");
+  Flags flags("version");
+  flags.parse(args);
   io.out << "dojo " << kDojoVersion << " (git " << kDojoGitSha << ")\n"
          << "gpu: " << (kDojoWithCuda ? "CUDA and NCCL built in" : "not built (CPU only)") << "\n";
   return kExitOk;

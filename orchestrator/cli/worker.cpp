@@ -7,6 +7,8 @@
 #include "collectives/communicator.h"
 #include "common/error.h"
 #include "common/fault.h"
+#include "common/flags.h"
+#include "common/numbers.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/train/trainer.h"
@@ -22,76 +24,63 @@ void request_stop(int) {
   g_stop_requested.store(true);
 }
 
-std::optional<int> env_int(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0')
-    return std::nullopt;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (*end != '\0' || value < 1 || value > 1'000'000'000) {
-    throw UsageError(std::string(name) + "=\"" + text + "\" is not a positive sample count");
-  }
-  return static_cast<int>(value);
-}
-
 }  // namespace
 
 int run_worker(std::span<const std::string> args_in, Streams& io) {
-  std::vector<std::string> args(args_in.begin(), args_in.end());
-  std::vector<config::Override> overrides;
-  for (const std::string& set : take_set_flags(args))
-    overrides.push_back(config::parse_override(set));
-  std::string job_file;
-  train::WorkerOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--run-dir" && i + 1 < args.size()) {
-      options.run_dir = args[++i];
-    } else if (args[i] == "--stop-after-steps" && i + 1 < args.size()) {
-      char* end = nullptr;
-      const long long n = std::strtoll(args[++i].c_str(), &end, 10);
-      if (*end != '\0' || n < 1)
-        throw UsageError("--stop-after-steps expects a positive step count");
-      options.stop_after_steps = n;
-    } else if (!args[i].empty() && args[i][0] == '-') {
-      throw UsageError("unknown flag or missing value: \"" + args[i] + "\"");
-    } else if (job_file.empty()) {
-      job_file = args[i];
-    } else {
-      throw UsageError("one job file, please (got \"" + job_file + "\" and \"" + args[i] + "\")");
-    }
-  }
-  if (job_file.empty())
+  Flags flags("worker");
+  std::vector<std::string> positionals, sets;
+  std::string run_dir, stop_after;
+  flags.positionals("JOB", positionals);
+  flags.list("--set", sets);
+  flags.text("--run-dir", run_dir);
+  flags.text("--stop-after-steps", stop_after);
+  flags.parse(args_in);
+  if (positionals.empty())
     throw UsageError("which job? (dojo worker JOB.yaml)");
+  if (positionals.size() > 1) {
+    throw UsageError("one job file, please (got \"" + positionals[0] + "\" and \"" +
+                     positionals[1] + "\")");
+  }
+  const std::string& job_file = positionals[0];
+  std::vector<config::Override> overrides;
+  for (const std::string& set : sets)
+    overrides.push_back(config::parse_override(set));
+  train::WorkerOptions options;
+  options.run_dir = run_dir;
+  if (!stop_after.empty())
+    options.stop_after_steps = integer_flag("--stop-after-steps", stop_after, 1, INT64_MAX);
   const config::JobConfig job = config::load_job(job_file, overrides);
   if (!job.workload) {
     throw UsageError("job \"" + job.name +
                      "\" runs a command, not a built-in workload: launch it with dojorun");
   }
-  options.batch_share = env_int("DOJO_BATCH_SHARE");
+  options.batch_share = env_integer("DOJO_BATCH_SHARE", 1, 1'000'000'000);
   if (const char* address = std::getenv("DOJO_HEARTBEAT_ADDR"))
     options.heartbeat_address = address;
-  if (const char* attempt = std::getenv("DOJO_ATTEMPT"))
-    options.attempt = std::atoi(attempt);
+  options.attempt = static_cast<int>(env_integer("DOJO_ATTEMPT", 0, 1'000'000).value_or(0));
   // Fault injection for tests. DOJO_FAULT_RANK picks the rank (default all),
   // DOJO_FAULT_ATTEMPTS the attempts ("0,1"; default the first).
-  const char* rank = std::getenv("DOJO_FAULT_RANK");
-  const char* my_rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  const std::optional<std::int64_t> fault_rank = env_integer("DOJO_FAULT_RANK", 0, 1 << 30);
+  const std::optional<std::int64_t> my_rank = env_integer("OMPI_COMM_WORLD_RANK", 0, 1 << 30);
   const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
   const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
   const bool fault_here =
       list.find("," + std::to_string(options.attempt) + ",") != std::string::npos &&
-      (rank == nullptr || (my_rank != nullptr && std::string(rank) == my_rank));
-  if (const char* step = std::getenv("DOJO_FAULT_EXIT_AT_STEP"); step != nullptr && fault_here)
-    options.fault_exit_at_step = std::atoll(step);
+      (!fault_rank || fault_rank == my_rank);
+  if (fault_here) {
+    options.fault_exit_at_step = env_integer("DOJO_FAULT_EXIT_AT_STEP", 1, INT64_MAX);
+    options.clock_skew = env_double("DOJO_FAULT_CLOCK_SKEW", 1e-6, 1e6).value_or(1.0);
+  }
   // DOJO_FAULT_KILL=POINT:HIT: SIGKILL at the HIT-th visit of a fault point
   // (step.compute, step.allreduce, checkpoint.write).
   if (const char* kill = std::getenv("DOJO_FAULT_KILL"); kill != nullptr && fault_here) {
     const std::string spec = kill;
     const std::size_t colon = spec.rfind(':');
-    const long hit = colon == std::string::npos ? 0 : std::atol(spec.c_str() + colon + 1);
-    if (hit < 1)
+    const std::optional<std::int64_t> hit =
+        colon == std::string::npos ? std::nullopt : parse_integer(spec.substr(colon + 1));
+    if (!hit || *hit < 1)
       throw UsageError("DOJO_FAULT_KILL expects POINT:HIT, got \"" + spec + "\"");
-    arm_kill_fault(spec.substr(0, colon), hit);
+    arm_kill_fault(spec.substr(0, colon), static_cast<long>(*hit));
   }
   if (options.run_dir.empty()) {
     const char* from_launcher = std::getenv("DOJO_RUN_DIR");
@@ -116,7 +105,7 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
                                                  bootstrap, comm_options);
     const train::TrainSummary summary = train::train(job, *comm, options, io.out);
     if (summary.stopped)
-      return train::kExitStopped;
+      return kExitStopped;
     if (bootstrap.rank() == 0) {
       io.out << "done: " << summary.steps << " steps, "
              << (job.workload->type == config::WorkloadType::kMlp

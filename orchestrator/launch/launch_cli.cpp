@@ -3,91 +3,98 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/flags.h"
+#include "common/numbers.h"
 #include "orchestrator/launch/launcher.h"
 
 namespace dojo::launch {
 namespace {
 
+/// The most ranks -np takes.
+constexpr std::int64_t kMaxRanks = 1'000'000;
+
 std::atomic<bool> g_stop{false};
+
+/// A host's slot count, or 0 (refused by the callers) when it is not one.
+int slots_of(const std::string& text) {
+  const std::optional<std::int64_t> n = parse_integer(text);
+  return n && *n >= 1 && *n <= kMaxRanks ? static_cast<int>(*n) : 0;
+}
 void request_stop(int) {
   g_stop.store(true);
-}
-
-int count_arg(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const long n = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || n < 1 || n > 1'000'000) {
-    throw UsageError(flag + " expects a positive count, got \"" + value + "\"");
-  }
-  return static_cast<int>(n);
 }
 
 }  // namespace
 
 LaunchOptions parse_launch_args(std::vector<std::string> args) {
   LaunchOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") {
-      options.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
-      args.resize(i);
-      if (options.command.empty())
-        throw UsageError("-- needs a command after it");
-      break;
-    }
+  // Everything after `--` is the command, passed on literally.
+  const auto dashes = std::find(args.begin(), args.end(), "--");
+  if (dashes != args.end()) {
+    options.command.assign(dashes + 1, args.end());
+    args.erase(dashes, args.end());
+    if (options.command.empty())
+      throw UsageError("-- needs a command after it");
   }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size())
-        throw UsageError(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--dry-run") {
-      options.dry_run = true;
-    } else if (a == "--set") {
-      options.overrides.push_back(config::parse_override(value()));
-    } else if (a.rfind("--set=", 0) == 0) {
-      options.overrides.push_back(config::parse_override(a.substr(6)));
-    } else if (a == "--cluster") {
-      options.cluster_file = value();
-    } else if (a == "-np" || a == "-n") {
-      options.np = count_arg(a, value());
-    } else if (a == "-H" || a == "--host") {
-      options.hosts = parse_host_list(value());
-    } else if (a == "--hostfile") {
-      options.hosts = read_hostfile(value());
-    } else if (a == "--run-dir") {
-      options.run_dir = value();
-    } else if (a == "--state-dir") {
-      options.state_dir = value();
-    } else if (a == "--mpirun") {
-      options.mpirun = value();
-    } else if (a == "--rsh-agent") {
-      options.rsh_agent = value();
-    } else if (a == "--preflight") {
-      // Words split on spaces, never through a shell.
-      std::istringstream words(value());
-      std::string word;
-      options.preflight.clear();
-      while (words >> word)
-        options.preflight.push_back(word);
-      if (options.preflight.empty())
-        throw UsageError("--preflight needs a command");
-    } else if (!a.empty() && a[0] == '-') {
-      throw UsageError("unknown flag \"" + a + "\"");
-    } else if (!options.job_file) {
-      options.job_file = a;
-    } else {
-      throw UsageError("one job file, please (got \"" + options.job_file->string() + "\" and \"" +
-                       a + "\")");
-    }
+  // mpirun spells it -np; CLI11 takes single-dash flags of one letter only.
+  for (std::string& a : args) {
+    if (a == "-np")
+      a = "--np";
   }
+  Flags flags("launch");
+  std::vector<std::string> positionals, sets;
+  std::string np, hosts, hostfile, cluster, run_dir, state_dir, rsh_agent, preflight;
+  flags.positionals("JOB", positionals);
+  flags.flag("--dry-run", options.dry_run);
+  flags.list("--set", sets);
+  flags.text("--cluster", cluster);
+  flags.text("--np,-n", np);
+  flags.text("-H,--host", hosts);
+  flags.text("--hostfile", hostfile);
+  flags.text("--run-dir", run_dir);
+  flags.text("--state-dir", state_dir);
+  flags.text("--mpirun", options.mpirun);
+  flags.text("--rsh-agent", options.rsh_agent);
+  flags.text("--preflight", preflight);
+  flags.parse(args);
+  if (positionals.size() > 1) {
+    throw UsageError("one job file, please (got \"" + positionals[0] + "\" and \"" +
+                     positionals[1] + "\")");
+  }
+  if (!positionals.empty())
+    options.job_file = positionals[0];
+  for (const std::string& set : sets)
+    options.overrides.push_back(config::parse_override(set));
+  if (!cluster.empty())
+    options.cluster_file = cluster;
+  if (!np.empty()) {
+    const std::optional<std::int64_t> n = parse_integer(np);
+    if (!n || *n < 1 || *n > kMaxRanks)
+      throw UsageError("-np expects a positive count, got \"" + np + "\"");
+    options.np = static_cast<int>(*n);
+  }
+  if (!hosts.empty())
+    options.hosts = parse_host_list(hosts);
+  if (!hostfile.empty())
+    options.hosts = read_hostfile(hostfile);
+  options.run_dir = run_dir;
+  options.state_dir = state_dir;
+  if (!preflight.empty()) {
+    // Words split on spaces, never through a shell.
+    std::istringstream words(preflight);
+    std::string word;
+    while (words >> word)
+      options.preflight.push_back(word);
+  }
+  if (flags.app().count("--preflight") > 0 && options.preflight.empty())
+    throw UsageError("--preflight needs a command");
   return options;
 }
 
@@ -124,11 +131,7 @@ std::vector<std::pair<std::string, int>> parse_host_list(const std::string& list
     std::string host = item;
     if (colon != std::string::npos) {
       host = item.substr(0, colon);
-      try {
-        slots = std::stoi(item.substr(colon + 1));
-      } catch (...) {
-        slots = 0;
-      }
+      slots = slots_of(item.substr(colon + 1));
     }
     if (host.empty() || slots < 1)
       throw UsageError("-H expects host:slots,..., got \"" + item + "\"");
@@ -156,11 +159,7 @@ std::vector<std::pair<std::string, int>> read_hostfile(const std::filesystem::pa
     int slots = 1;
     while (words >> word) {
       if (word.rfind("slots=", 0) == 0) {
-        try {
-          slots = std::stoi(word.substr(6));
-        } catch (...) {
-          slots = 0;
-        }
+        slots = slots_of(word.substr(6));
       }
     }
     if (slots < 1)

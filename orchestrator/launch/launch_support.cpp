@@ -10,10 +10,10 @@
 #include <chrono>
 #include <ctime>
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/error.h"
-#include "common/json.h"
 
 namespace dojo::launch {
 
@@ -32,18 +32,22 @@ std::string now_iso() {
 
 EventLog::EventLog(const std::filesystem::path& path) : out_(path, std::ios::app) {}
 
-void EventLog::add(const std::string& event,
-                   const std::vector<std::pair<std::string, std::string>>& fields) {
+void EventLog::add(const std::string& event, const nlohmann::ordered_json& fields) {
   if (!out_)
     return;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  out_ << "{\"time\": " << json_string(now_iso()) << ", \"unix_ms\": " << ms
-       << ", \"event\": " << json_string(event);
-  for (const auto& [key, value] : fields)
-    out_ << ", " << json_string(key) << ": " << value;
-  out_ << "}\n" << std::flush;
+  nlohmann::ordered_json line = {{"time", now_iso()}, {"unix_ms", ms}, {"event", event}};
+  for (const auto& [key, value] : fields.items())
+    line[key] = value;
+  // Invalid UTF-8 (a rank's message) is replaced, never a failed event.
+  out_ << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n"
+       << std::flush;
+}
+
+void EventLog::add(const std::string& event) {
+  add(event, nlohmann::ordered_json::object());
 }
 
 std::string read_text(const std::filesystem::path& path) {

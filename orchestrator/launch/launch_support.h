@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,9 +16,9 @@ namespace dojo::launch {
 class EventLog {
  public:
   explicit EventLog(const std::filesystem::path& path);
-  /// `fields` values are JSON already (numbers, or json_string(...)).
-  void add(const std::string& event,
-           const std::vector<std::pair<std::string, std::string>>& fields);
+  /// Appends {"time", "unix_ms", "event", ...fields}; `fields` is a JSON object.
+  void add(const std::string& event, const nlohmann::ordered_json& fields);
+  void add(const std::string& event);
 
  private:
   std::ofstream out_;

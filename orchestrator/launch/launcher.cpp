@@ -1,28 +1,23 @@
 #include "orchestrator/launch/launcher.h"
 
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
-#include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "common/atomic_file.h"
-#include "common/json.h"
-#include "orchestrator/config/shares.h"
+#include "common/batch_shares.h"
+#include "common/exit_codes.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/launch_error.h"
 #include "orchestrator/launch/launch_support.h"
@@ -37,436 +32,554 @@
 namespace dojo::launch {
 namespace {
 
-std::string join(const std::vector<int>& values) {
-  std::string text;
-  for (int v : values)
-    text += (text.empty() ? "" : ",") + std::to_string(v);
-  return text;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+/// The global batch a command job's shares split (DOJO_BATCH_SHARE), when
+/// the job has no built-in workload to say.
+constexpr int kCommandGlobalBatch = 256;
+/// The rendezvous port on a remote rank 0 (torchrun's default); a local job
+/// gets a free port instead.
+constexpr int kRemoteMasterPort = 29500;
+/// How often the launcher renews its ledger booking while the job runs.
+constexpr auto kLeaseRenewal = std::chrono::seconds(60);
+/// How long a node's pre-flight check may take.
+constexpr double kPreflightWallSeconds = 60;
+/// How often a restart's backoff looks for a stop request.
+constexpr auto kBackoffPoll = std::chrono::milliseconds(50);
+/// How an override's flag starts (config::Override::flag).
+constexpr std::string_view kSetFlag = "--set ";
+/// A node that failed this many attempts is replaced by a spare.
+constexpr int kFailuresBeforeReplacing = 2;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+struct LoadedJob {
+  config::JobConfig job;
+  std::string text;  ///< the document as written (or made up for a bare command)
+};
+
+/// The job: a file, or the defaults of a bare command (where --set still
+/// works); `-- COMMAND` and -np override what the file says.
+LoadedJob load_job(const LaunchOptions& options) {
+  LoadedJob loaded;
+  if (options.job_file) {
+    loaded.job = config::load_job(*options.job_file, options.overrides);
+    loaded.text = read_text(*options.job_file);
+  } else {
+    if (options.command.empty())
+      throw UsageError("give a job file, or -- COMMAND ARGS...");
+    loaded.text = "job:\n  name: " + name_from_command(options.command[0]) +
+                  "\n  command: [from-the-command-line]\n  resources: {ranks: " +
+                  std::to_string(std::max(options.np, 1)) + "}\n";
+    loaded.job = config::load_job_text(loaded.text, fs::current_path() / "(command line)",
+                                       options.overrides);
+  }
+  if (!options.command.empty()) {
+    loaded.job.workload.reset();
+    loaded.job.command = options.command;
+  }
+  if (options.np > 0) {
+    loaded.job.resources.ranks = options.np;
+    loaded.job.resources.h100e.reset();
+  }
+  return loaded;
+}
+
+/// Nodes given by -H, --hostfile or a Slurm allocation, typed by the cluster
+/// inventory where it knows them.
+config::ClusterConfig given_nodes(const std::vector<std::pair<std::string, int>>& hosts,
+                                  const LaunchOptions& options, const config::JobConfig& job) {
+  config::ClusterConfig known;
+  if (options.cluster_file)
+    known = config::load_cluster(*options.cluster_file);
+  else if (job.cluster)
+    known = *job.cluster;
+  config::ClusterConfig cluster;
+  cluster.name = options.hosts.empty() ? "slurm" : "hosts";
+  cluster.catalog = known.catalog;
+  cluster.network = known.network;
+  for (const auto& [host, slots] : hosts) {
+    const config::ClusterNode* node = known.find_node(host);
+    cluster.nodes.push_back({host, slots, node != nullptr ? node->accelerator : "",
+                             node != nullptr ? node->rack : "default", config::NodeState::kUp});
+  }
+  return cluster;
+}
+
+/// Where the job runs: -H / --hostfile, a Slurm allocation, --cluster, the
+/// job's cluster, or this machine alone.
+config::ClusterConfig where_to_run(const LaunchOptions& options, const config::JobConfig& job) {
+  std::vector<std::pair<std::string, int>> hosts = options.hosts;
+  if (hosts.empty()) {
+    if (auto allocation = slurm_allocation())
+      hosts = std::move(*allocation);
+  }
+  if (!hosts.empty())
+    return given_nodes(hosts, options, job);
+  if (options.cluster_file)
+    return config::load_cluster(*options.cluster_file);
+  if (job.cluster)
+    return *job.cluster;
+  config::ClusterConfig alone;
+  alone.name = "this-machine";
+  const int wanted = job.resources.ranks.value_or(1);
+  const int cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  alone.nodes.push_back({"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
+  return alone;
+}
+
+/// What every rank runs, through the rank shim (`dojo exec` or dojo-exec),
+/// which gives it the torchrun environment.
+std::vector<std::string> rank_program(const LaunchOptions& options, const config::JobConfig& job,
+                                      const fs::path& run_dir) {
+  std::vector<std::string> program =
+      options.exec_binary.empty()
+          ? std::vector<std::string>{options.dojo_binary.string(), "exec", "--"}
+          : std::vector<std::string>{options.exec_binary.string(), "--"};
+  if (!job.workload) {
+    program.insert(program.end(), job.command.begin(), job.command.end());
+    return program;
+  }
+  if (!options.job_file)
+    throw UsageError("a built-in workload needs a job file");
+  program.insert(program.end(), {options.dojo_binary.string(), "worker",
+                                 fs::absolute(*options.job_file).string(), "--run-dir",
+                                 run_dir.string()});
+  for (const config::Override& o : options.overrides) {
+    program.push_back("--set");
+    program.push_back(o.flag.substr(kSetFlag.size()));  // key.path=value
+  }
+  return program;
+}
+
+json hosts_json(const Placement& placement) {
+  json hosts = json::array();
+  for (const HostAllocation& h : placement.hosts)
+    hosts.push_back({{"host", h.host}, {"slots", h.slots}});
+  return hosts;
+}
+
+/// Shares as [[count, share], ...] runs: a line of events.jsonl stays short
+/// at 85,000 ranks.
+json shares_json(const std::vector<int>& shares) {
+  json runs = json::array();
+  for (int s : shares) {
+    if (!runs.empty() && runs.back()[1] == s)
+      runs.back()[0] = runs.back()[0].get<long>() + 1;
+    else
+      runs.push_back({1, s});
+  }
+  return runs;
+}
+
+/// One job from placement to its end: the ledger booking, the run directory,
+/// heartbeats and metrics, pre-flight checks, attempts and restarts.
+class JobRun {
+ public:
+  JobRun(const LaunchOptions& options, std::ostream& out, std::ostream& err,
+         const std::atomic<bool>* stop_requested)
+      : options_(options),
+        out_(out),
+        err_(err),
+        stop_requested_(stop_requested),
+        loaded_(load_job(options)),
+        job_(loaded_.job),
+        cluster_(where_to_run(options, job_)),
+        state_dir_(options.state_dir.empty() ? default_state_dir() : options.state_dir),
+        ledger_(state_dir_),
+        job_id_(job_.name + "@" + this_host() + ":" + std::to_string(::getpid())),
+        run_dir_(fs::absolute(options.run_dir.empty() ? fs::path("runs") / job_.name
+                                                      : options.run_dir)) {
+    request_.ranks = job_.resources.ranks.value_or(0);
+    request_.h100e = job_.resources.h100e.value_or(0);
+    request_.ranks_per_node = job_.resources.ranks_per_node.value_or(0);
+  }
+
+  ~JobRun() {
+    if (!booked_)
+      return;
+    try {
+      ledger_.release(job_id_);
+    } catch (...) {  // a destructor reports nothing; the lease runs out
+    }
+  }
+
+  int run() {
+    if (options_.dry_run)
+      return dry_run();
+    placement_ = ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); });
+    booked_ = true;
+    adopt(placement_);
+    prepare_run_directory();
+    start_heartbeats();
+    start_metrics();
+    preflight();
+    return attempts();
+  }
+
+ private:
+  Placement place_avoiding(const Unavailable& held) const {
+    Unavailable u = held;
+    u.blacklisted.insert(blacklist_.begin(), blacklist_.end());
+    return place(cluster_, request_, u);
+  }
+
+  std::vector<int> shares_for(const Placement& p) const {
+    const int global_batch = job_.workload ? job_.workload->global_batch : kCommandGlobalBatch;
+    if (job_.resources.shares.empty())
+      return shares_by_factor(global_batch, p.rank_factors());
+    if (static_cast<int>(job_.resources.shares.size()) != p.ranks) {
+      throw LaunchError("resources.shares has " + std::to_string(job_.resources.shares.size()) +
+                        " entries for " + std::to_string(p.ranks) + " ranks");
+    }
+    return job_.workload ? split_batch(global_batch, p.ranks, job_.resources.shares)
+                         : job_.resources.shares;
+  }
+
+  bool all_local() const {
+    return std::all_of(placement_.hosts.begin(), placement_.hosts.end(),
+                       [](const HostAllocation& h) { return is_local(h.host); });
+  }
+
+  /// Takes a placement (the first, a spare, or one after a failed pre-flight
+  /// check): shares, rank hosts and the mpirun spec follow it.
+  void adopt(Placement next) {
+    placement_ = std::move(next);
+    shares_ = shares_for(placement_);
+    rank_hosts_.clear();
+    for (const HostAllocation& h : placement_.hosts)
+      rank_hosts_.insert(rank_hosts_.end(), h.slots, h.host);
+    local_ = all_local();
+    const std::string& master = placement_.hosts.front().host;
+    spec_.mpirun = options_.mpirun;
+    spec_.hostfile = run_dir_ / "hostfile";
+    spec_.ranks = placement_.ranks;
+    spec_.network_interface = local_ && cluster_.network.interface == "lo"
+                                  ? std::string()
+                                  : cluster_.network.interface;
+    spec_.rsh_agent = options_.rsh_agent;
+    spec_.as_root = ::geteuid() == 0;
+    spec_.program = rank_program(options_, job_, run_dir_);
+    for (const auto& [name, value] : job_.env)
+      spec_.env[name] = value;
+    spec_.env["DOJO_JOB"] = job_.name;
+    spec_.env["DOJO_RUN_DIR"] = run_dir_.string();
+    spec_.env["DOJO_BATCH_SHARES"] = encode_shares(shares_);
+    spec_.env["MASTER_ADDR"] = is_local(master) ? "127.0.0.1" : master;
+    if (!master_port_chosen_) {  // the job keeps its port when it moves to a spare
+      spec_.env["MASTER_PORT"] =
+          std::to_string(is_local(master) ? free_tcp_port() : kRemoteMasterPort);
+      master_port_chosen_ = true;
+    }
+    spec_.env["DOJO_ATTEMPT"] = "0";
+    // Secrets: mpirun passes them on from its environment (this launcher's), by
+    // name, so their values never appear in a command line, a log or a file.
+    spec_.pass_env.clear();
+    for (const std::string& name : job_.secret_env) {
+      if (std::getenv(name.c_str()) == nullptr) {
+        throw LaunchError("job " + job_.name + ": secret_env names " + name +
+                          ", which is not set in the launcher's environment");
+      }
+      spec_.pass_env.push_back(name);
+    }
+    if (events_)  // the run directory exists: a spare, or a node that failed its pre-flight
+      write_file_atomically((run_dir_ / "hostfile").string(), placement_.hostfile());
+  }
+
+  int dry_run() {
+    Unavailable held;
+    for (const Booking& b : ledger_.bookings()) {
+      for (const auto& [host, n] : b.slots)
+        held.held_slots[host] += n;
+    }
+    adopt(place_avoiding(held));
+    spec_.env["DOJO_HEARTBEAT_ADDR"] = "LAUNCHER:PORT";
+    out_ << "# placement: " << placement_.ranks << " ranks on " << placement_.hosts.size()
+         << " node(s), " << std::fixed << std::setprecision(3) << placement_.h100e << " H100e\n"
+         << "# hostfile " << spec_.hostfile.string() << "\n"
+         << placement_.hostfile() << "# batch shares " << shares_text(shares_) << "\n# command\n"
+         << shell_words(mpirun_argv(spec_)) << "\n";
+    return kExitOk;
+  }
+
+  /// The run directory, its owner's only: hostfile, version, the job as
+  /// written and as resolved, overrides, config hash, events.
+  void prepare_run_directory() {
+    fs::create_directories(run_dir_);
+    fs::permissions(run_dir_, fs::perms::owner_all, fs::perm_options::replace);
+    write_file_atomically((run_dir_ / "hostfile").string(), placement_.hostfile());
+    write_file_atomically((run_dir_ / "version").string(), options_.version + "\n");
+    write_file_atomically((run_dir_ / "job.yaml").string(), loaded_.text);
+    write_file_atomically((run_dir_ / "config.resolved.yaml").string(),
+                          options_.job_file
+                              ? config::resolved_yaml(*options_.job_file, options_.overrides)
+                              : loaded_.text);
+    std::string sets;
+    for (const config::Override& o : options_.overrides)
+      sets += o.flag + "\n";
+    write_file_atomically((run_dir_ / "overrides.txt").string(), sets);
+    write_file_atomically((run_dir_ / "config_hash").string(),
+                          config_hash(loaded_.text + sets) + "\n");
+    events_ = std::make_unique<EventLog>(run_dir_ / "events.jsonl");
+    events_->add("start", {{"job", job_.name},
+                           {"ranks", placement_.ranks},
+                           {"h100e", placement_.h100e},
+                           {"run_dir", run_dir_.string()}});
+    events_->add("placement", {{"hosts", hosts_json(placement_)}, {"shares", shares_json(shares_)}});
+  }
+
+  /// Ranks reach the launcher over the cluster's network when it names an
+  /// interface, else through this host's name (or loopback for a local job).
+  void start_heartbeats() {
+    const std::string cluster_address =
+        local_ ? "" : interface_address(cluster_.network.interface);
+    heartbeats_ = std::make_unique<heartbeat::Receiver>(
+        local_ ? "127.0.0.1" : (cluster_address.empty() ? "0.0.0.0" : cluster_address), 0);
+    const std::string reachable_as =
+        local_ ? "127.0.0.1" : (cluster_address.empty() ? this_host() : cluster_address);
+    spec_.env["DOJO_HEARTBEAT_ADDR"] = reachable_as + ":" + std::to_string(heartbeats_->port());
+  }
+
+  /// The launcher's own metrics, and file_sd targets Prometheus picks up.
+  void start_metrics() {
+    if (!job_.metrics.enabled)
+      return;
+    metrics_ = std::make_unique<LauncherMetrics>(job_.name, placement_.ranks, placement_.h100e);
+    exporter_ = std::make_unique<metrics::Exporter>(metrics::ExporterOptions{job_.metrics.bind, 0});
+    exporter_->add(metrics_->registry());
+    write_file_atomically((run_dir_ / "launcher.port").string(),
+                          std::to_string(exporter_->port()) + "\n");
+    targets_ = std::make_unique<FileSdTargets>(
+        state_dir_ / "prometheus" / (job_.name + "-" + std::to_string(::getpid()) + ".json"),
+        job_.name);
+    targets_->set("launcher", exporter_->endpoint());
+  }
+
+  /// The name of the first node that fails the pre-flight check, or "".
+  std::string failing_preflight_node() {
+    for (const HostAllocation& h : placement_.hosts) {
+      MpirunSpec check = spec_;
+      check.hostfile = run_dir_ / "preflight-hostfile";
+      write_file_atomically(check.hostfile.string(), h.host + " slots=1\n");
+      check.ranks = 1;
+      check.env = {{"DOJO_PREFLIGHT_HOST", h.host}};
+      check.program = options_.preflight;
+      AttemptOptions a;
+      a.argv = mpirun_argv(check);
+      a.log = run_dir_ / ("preflight-" + h.host + ".log");
+      a.echo = false;
+      a.rank_hosts = {h.host};
+      a.wall_deadline_s = kPreflightWallSeconds;
+      a.stop_requested = stop_requested_;
+      const AttemptResult r = run_attempt(a);
+      if (r.outcome != AttemptResult::Outcome::kCompleted) {
+        events_->add("preflight_failed", {{"host", h.host}, {"reason", r.reason}});
+        err_ << "dojo launch: node " << h.host << " failed the pre-flight check (" << r.reason
+             << "); marked down for this job\n";
+        return h.host;
+      }
+    }
+    return "";
+  }
+
+  /// Runs the optional pre-flight check on every chosen node: a node that
+  /// fails it is marked down for this job and the job placed again without it.
+  void preflight() {
+    if (options_.preflight.empty())
+      return;
+    for (std::string failed = failing_preflight_node(); !failed.empty();
+         failed = failing_preflight_node()) {
+      blacklist_.insert(failed);
+      adopt(ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); }));
+      events_->add("placement", {{"hostfile", placement_.hostfile()}});
+    }
+  }
+
+  /// Called about once a second during an attempt: lease renewal, metrics,
+  /// and rank 0's metrics endpoint once it serves.
+  void tick(double heartbeat_age) {
+    if (Clock::now() - last_renewal_ > kLeaseRenewal) {
+      last_renewal_ = Clock::now();
+      ledger_.renew(job_id_);
+    }
+    if (metrics_)
+      metrics_->heartbeat_age(heartbeat_age);
+    if (targets_ && !job_target_known_) {
+      std::ifstream port_file(run_dir_ / "metrics.port");
+      int port = 0;
+      if (port_file >> port && port > 0) {
+        const std::string rank0 = local_ ? "127.0.0.1" : placement_.hosts.front().host;
+        targets_->set("job", rank0 + ":" + std::to_string(port));
+        job_target_known_ = true;
+      }
+    }
+  }
+
+  AttemptOptions attempt_options(int attempt) {
+    spec_.env["DOJO_ATTEMPT"] = std::to_string(attempt);
+    AttemptOptions a;
+    a.argv = mpirun_argv(spec_);
+    write_file_atomically((run_dir_ / "command.txt").string(), shell_words(a.argv) + "\n");
+    a.log = run_dir_ / ("attempt-" + std::to_string(attempt) + ".log");
+    a.ranks = placement_.ranks;
+    a.rank_hosts = rank_hosts_;
+    // Heartbeats are how hangs are seen; command jobs opt in by sending them.
+    a.heartbeats = job_.workload ? heartbeats_.get() : nullptr;
+    a.job = job_.name;
+    a.attempt = attempt;
+    a.hang_timeout_s = job_.hang_timeout_s;
+    if (job_.wall_time_s > 0)
+      a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
+    a.stop_grace_s = options_.stop_grace_s;
+    a.stop_requested = stop_requested_;
+    last_renewal_ = Clock::now();
+    a.on_tick = [this](double age) { tick(age); };
+    return a;
+  }
+
+  /// The job's end: status file, metrics, end event, one line, exit code.
+  int finish(const std::string& status, const std::string& reason, int exit_code,
+             const std::string& message) {
+    write_file_atomically((run_dir_ / "status").string(), status + "\n");
+    if (metrics_)
+      metrics_->state(status);
+    json end = {{"status", status}};
+    if (!reason.empty())
+      end["reason"] = reason;
+    events_->add("end", end);
+    (exit_code == kExitOk ? out_ : err_) << "dojo launch: job " << job_.name << message << "\n";
+    return exit_code;
+  }
+
+  /// The exit code when `result` ends the job; nullopt when it restarts.
+  std::optional<int> outcome_of(const AttemptResult& result, int attempt) {
+    switch (result.outcome) {
+      case AttemptResult::Outcome::kCompleted:
+        return finish("completed", "", kExitOk,
+                      " completed (attempt " + std::to_string(attempt) + ")");
+      case AttemptResult::Outcome::kStopped:
+        return finish("stopped", "", kExitStopped, " stopped on request");
+      case AttemptResult::Outcome::kWallTime:
+        return finish("failed", result.reason, kExitFailure, ": " + result.reason);
+      case AttemptResult::Outcome::kFailed:
+      case AttemptResult::Outcome::kHung:
+        break;
+    }
+    err_ << "dojo launch: job " << job_.name << " attempt " << attempt << " "
+         << to_string(result.outcome) << ": " << result.reason << "\n";
+    if (attempt >= job_.restarts.max || stop_requested()) {
+      return finish("failed", result.reason, kExitFailure,
+                    " failed after " + std::to_string(attempt + 1) + " attempt(s)");
+    }
+    return std::nullopt;
+  }
+
+  /// A node that failed twice is replaced by a spare when the cluster has one.
+  void replace_failing_hosts(const AttemptResult& result) {
+    for (int r : result.failed_ranks) {
+      if (r < 0 || r >= static_cast<int>(rank_hosts_.size()))
+        continue;
+      const std::string host = rank_hosts_[static_cast<std::size_t>(r)];
+      if (++host_failures_[host] != kFailuresBeforeReplacing)
+        continue;
+      blacklist_.insert(host);
+      try {
+        adopt(ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); }));
+        events_->add("replaced", {{"host", host}, {"hostfile", placement_.hostfile()}});
+        err_ << "dojo launch: node " << host << " failed twice; the job moves to a spare\n";
+        return;  // the ranks of this attempt no longer map onto the new hosts
+      } catch (const LaunchError&) {
+        blacklist_.erase(host);
+        events_->add("no_spare", {{"host", host}});
+        err_ << "dojo launch: node " << host
+             << " failed twice but the cluster has no spare; the job continues where it is\n";
+      }
+    }
+  }
+
+  /// Waits the restart's exponential backoff, or until a stop request.
+  void back_off(int attempt) {
+    if (metrics_) {
+      metrics_->state("restarting");
+      metrics_->restarted();
+    }
+    const double backoff =
+        std::min(job_.restarts.backoff_max_s, job_.restarts.backoff_s * std::pow(2.0, attempt));
+    events_->add("restart", {{"attempt", attempt + 1}, {"backoff_s", backoff}});
+    err_ << "dojo launch: restarting from the newest checkpoint in " << backoff << " s\n";
+    const auto until = Clock::now() + std::chrono::duration<double>(backoff);
+    while (Clock::now() < until && !stop_requested())
+      std::this_thread::sleep_for(kBackoffPoll);
+  }
+
+  int attempts() {
+    job_start_ = Clock::now();
+    for (int attempt = 0;; ++attempt) {
+      AttemptOptions a = attempt_options(attempt);
+      if (metrics_) {
+        metrics_->state("running");
+        metrics_->attempt(attempt);
+      }
+      events_->add("attempt", {{"attempt", attempt}});
+      const AttemptResult result = run_attempt(a);
+      events_->add(to_string(result.outcome), {{"attempt", attempt},
+                                               {"reason", result.reason},
+                                               {"ranks", result.failed_ranks},
+                                               {"exit_code", result.exit_code},
+                                               {"seconds", result.seconds},
+                                               {"first_step_seconds", result.first_step_seconds}});
+      if (const std::optional<int> exit_code = outcome_of(result, attempt))
+        return *exit_code;
+      replace_failing_hosts(result);
+      back_off(attempt);
+    }
+  }
+
+  bool stop_requested() const { return stop_requested_ != nullptr && stop_requested_->load(); }
+
+  const LaunchOptions& options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const std::atomic<bool>* stop_requested_;
+  const LoadedJob loaded_;
+  const config::JobConfig& job_;
+  const config::ClusterConfig cluster_;
+  const fs::path state_dir_;
+  Ledger ledger_;
+  const std::string job_id_;
+  const fs::path run_dir_;
+  PlacementRequest request_;
+
+  bool booked_ = false;
+  Placement placement_;
+  std::vector<int> shares_;
+  std::vector<std::string> rank_hosts_;
+  bool local_ = true;
+  MpirunSpec spec_;
+  bool master_port_chosen_ = false;
+  std::set<std::string> blacklist_;
+  std::map<std::string, int> host_failures_;
+
+  std::unique_ptr<EventLog> events_;
+  std::unique_ptr<heartbeat::Receiver> heartbeats_;
+  std::unique_ptr<LauncherMetrics> metrics_;
+  std::unique_ptr<metrics::Exporter> exporter_;
+  std::unique_ptr<FileSdTargets> targets_;
+  bool job_target_known_ = false;
+  Clock::time_point job_start_;
+  Clock::time_point last_renewal_;
+};
 
 }  // namespace
 
 int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
            const std::atomic<bool>* stop_requested) {
-  // 1. The job: a file, or the defaults of a bare command (where --set still works).
-  config::JobConfig job;
-  std::string job_text;
-  if (options.job_file) {
-    job = config::load_job(*options.job_file, options.overrides);
-    job_text = read_text(*options.job_file);
-  } else {
-    if (options.command.empty())
-      throw UsageError("give a job file, or -- COMMAND ARGS...");
-    job_text = "job:\n  name: " + name_from_command(options.command[0]) +
-               "\n  command: [from-the-command-line]\n  resources: {ranks: " +
-               std::to_string(std::max(options.np, 1)) + "}\n";
-    job = config::load_job_text(job_text, std::filesystem::current_path() / "(command line)",
-                                options.overrides);
-  }
-  if (!options.command.empty()) {  // -- COMMAND runs instead of whatever the file says
-    job.workload.reset();
-    job.command = options.command;
-  }
-  if (options.np > 0) {
-    job.resources.ranks = options.np;
-    job.resources.h100e.reset();
-  }
-
-  // 2. Where: -H / --hostfile, --cluster, the job's cluster, or this machine alone.
-  config::ClusterConfig cluster;
-  std::vector<std::pair<std::string, int>> given_hosts = options.hosts;
-  if (given_hosts.empty()) {
-    if (auto allocation = slurm_allocation())
-      given_hosts = std::move(*allocation);
-  }
-  if (!given_hosts.empty()) {
-    // -H, --hostfile or a Slurm allocation: those nodes, typed by the
-    // cluster inventory when it knows them.
-    config::ClusterConfig known;
-    if (options.cluster_file) {
-      known = config::load_cluster(*options.cluster_file);
-    } else if (job.cluster) {
-      known = *job.cluster;
-    }
-    cluster.name = options.hosts.empty() ? "slurm" : "hosts";
-    cluster.catalog = known.catalog;
-    cluster.network = known.network;
-    for (const auto& [host, slots] : given_hosts) {
-      const config::ClusterNode* node = known.find_node(host);
-      cluster.nodes.push_back({host, slots, node != nullptr ? node->accelerator : "",
-                               node != nullptr ? node->rack : "default", config::NodeState::kUp});
-    }
-  } else if (options.cluster_file) {
-    cluster = config::load_cluster(*options.cluster_file);
-  } else if (job.cluster) {
-    cluster = *job.cluster;
-  } else {
-    cluster.name = "this-machine";
-    const int wanted = job.resources.ranks.value_or(1);
-    const int cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-    cluster.nodes.push_back(
-        {"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
-  }
-  PlacementRequest request;
-  request.ranks = job.resources.ranks.value_or(0);
-  request.h100e = job.resources.h100e.value_or(0);
-  request.ranks_per_node = job.resources.ranks_per_node.value_or(0);
-  // Placement goes through the ledger, so two launchers never book the same slots.
-  Ledger ledger(options.state_dir.empty() ? default_state_dir() : options.state_dir);
-  const std::string job_id = job.name + "@" + this_host() + ":" + std::to_string(::getpid());
-  auto place_with = [&](const Unavailable& unavailable) {
-    return place(cluster, request, unavailable);
-  };
-  Placement placement;
-  if (options.dry_run) {
-    Unavailable held;
-    for (const Booking& b : ledger.bookings()) {
-      for (const auto& [host, n] : b.slots)
-        held.held_slots[host] += n;
-    }
-    placement = place_with(held);
-  } else {
-    placement = ledger.book(job_id, place_with);
-  }
-  struct Release {
-    Ledger& ledger;
-    const std::string& id;
-    bool active;
-    ~Release() {
-      if (!active)
-        return;
-      try {
-        ledger.release(id);
-      } catch (...) {
-      }
-    }
-  } release{ledger, job_id, !options.dry_run};
-
-  // 3. Batch shares: explicit, else by each rank's H100e factor.
-  const int global_batch = job.workload ? job.workload->global_batch : 256;
-  auto shares_for = [&](const Placement& p) {
-    if (job.resources.shares.empty())
-      return shares_by_factor(global_batch, p.rank_factors());
-    if (static_cast<int>(job.resources.shares.size()) != p.ranks) {
-      throw LaunchError("resources.shares has " + std::to_string(job.resources.shares.size()) +
-                        " entries for " + std::to_string(p.ranks) + " ranks");
-    }
-    return job.workload ? config::split_batch(global_batch, p.ranks, job.resources.shares)
-                        : job.resources.shares;
-  };
-  std::vector<int> shares = shares_for(placement);
-
-  // 4. The command every rank runs, through `dojo exec`, which gives it the
-  //    torchrun environment.
-  const std::filesystem::path run_dir = std::filesystem::absolute(
-      options.run_dir.empty() ? std::filesystem::path("runs") / job.name : options.run_dir);
-  std::vector<std::string> program =
-      options.exec_binary.empty()
-          ? std::vector<std::string>{options.dojo_binary.string(), "exec", "--"}
-          : std::vector<std::string>{options.exec_binary.string(), "--"};
-  if (job.workload) {
-    if (!options.job_file)
-      throw UsageError("a built-in workload needs a job file");
-    program.insert(program.end(), {options.dojo_binary.string(), "worker",
-                                   std::filesystem::absolute(*options.job_file).string(),
-                                   "--run-dir", run_dir.string()});
-    for (const config::Override& o : options.overrides) {
-      program.push_back("--set");
-      program.push_back(o.flag.substr(6));  // the text after "--set "
-    }
-  } else {
-    program.insert(program.end(), job.command.begin(), job.command.end());
-  }
-  std::vector<std::string> rank_hosts;
-  for (const HostAllocation& h : placement.hosts)
-    rank_hosts.insert(rank_hosts.end(), h.slots, h.host);
-  const std::string master = placement.hosts.front().host;
-  const bool local = std::all_of(placement.hosts.begin(), placement.hosts.end(),
-                                 [](const HostAllocation& h) { return is_local(h.host); });
-
-  MpirunSpec spec;
-  spec.mpirun = options.mpirun;
-  spec.hostfile = run_dir / "hostfile";
-  spec.ranks = placement.ranks;
-  spec.network_interface = cluster.network.interface;
-  if (local && spec.network_interface == "lo")
-    spec.network_interface.clear();
-  spec.rsh_agent = options.rsh_agent;
-  spec.as_root = ::geteuid() == 0;
-  spec.env = job.env;
-  spec.env["DOJO_JOB"] = job.name;
-  spec.env["DOJO_RUN_DIR"] = run_dir.string();
-  spec.env["DOJO_BATCH_SHARES"] = join(shares);
-  spec.env["MASTER_ADDR"] = is_local(master) ? "127.0.0.1" : master;
-  spec.env["MASTER_PORT"] = std::to_string(is_local(master) ? free_tcp_port() : 29500);
-  spec.env["DOJO_ATTEMPT"] = "0";
-  spec.program = program;
-  // Secrets: mpirun passes them on from its environment (this launcher's), by
-  // name, so their values never appear in a command line, a log or a file.
-  for (const std::string& name : job.secret_env) {
-    if (std::getenv(name.c_str()) == nullptr) {
-      throw LaunchError("job " + job.name + ": secret_env names " + name +
-                        ", which is not set in the launcher's environment");
-    }
-    spec.pass_env.push_back(name);
-  }
-
-  if (options.dry_run) {
-    spec.env["DOJO_HEARTBEAT_ADDR"] = "LAUNCHER:PORT";
-    out << "# placement: " << placement.ranks << " ranks on " << placement.hosts.size()
-        << " node(s), " << std::fixed << std::setprecision(3) << placement.h100e << " H100e\n"
-        << "# hostfile " << spec.hostfile.string() << "\n"
-        << placement.hostfile() << "# batch shares " << join(shares) << "\n# command\n"
-        << shell_words(mpirun_argv(spec)) << "\n";
-    return 0;
-  }
-
-  // 5. The run directory, its owner's only: logs, configs, checkpoints.
-  std::filesystem::create_directories(run_dir);
-  std::filesystem::permissions(run_dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace);
-  write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
-  write_file_atomically((run_dir / "version").string(), options.version + "\n");
-  write_file_atomically((run_dir / "job.yaml").string(), job_text);
-  write_file_atomically(
-      (run_dir / "config.resolved.yaml").string(),
-      options.job_file ? config::resolved_yaml(*options.job_file, options.overrides) : job_text);
-  std::string sets;
-  for (const config::Override& o : options.overrides)
-    sets += o.flag + "\n";
-  write_file_atomically((run_dir / "overrides.txt").string(), sets);
-  write_file_atomically((run_dir / "config_hash").string(), config_hash(job_text + sets) + "\n");
-  EventLog events(run_dir / "events.jsonl");
-
-  // Ranks reach the launcher over the cluster's network when it names an
-  // interface, else through this host's name (or loopback for a local job).
-  const std::string cluster_address = local ? "" : interface_address(cluster.network.interface);
-  heartbeat::Receiver heartbeats(
-      local ? "127.0.0.1" : (cluster_address.empty() ? "0.0.0.0" : cluster_address), 0);
-  spec.env["DOJO_HEARTBEAT_ADDR"] =
-      (local ? std::string("127.0.0.1")
-             : (cluster_address.empty() ? this_host() : cluster_address)) +
-      ":" + std::to_string(heartbeats.port());
-  events.add("start", {{"job", json_string(job.name)},
-                       {"ranks", std::to_string(placement.ranks)},
-                       {"h100e", std::to_string(placement.h100e)},
-                       {"run_dir", json_string(run_dir.string())}});
-  std::string hosts_json = "[";
-  for (const HostAllocation& h : placement.hosts) {
-    hosts_json += (hosts_json.size() > 1 ? ", " : "") + std::string("{\"host\": ") +
-                  json_string(h.host) + ", \"slots\": " + std::to_string(h.slots) + "}";
-  }
-  events.add("placement", {{"hosts", hosts_json + "]"}, {"shares", "[" + join(shares) + "]"}});
-
-  // The launcher's own metrics, and file_sd targets Prometheus picks up.
-  std::unique_ptr<LauncherMetrics> metrics;
-  std::unique_ptr<metrics::Exporter> exporter;
-  std::unique_ptr<FileSdTargets> targets;
-  const std::filesystem::path state_dir =
-      options.state_dir.empty() ? default_state_dir() : options.state_dir;
-  if (job.metrics.enabled) {
-    metrics = std::make_unique<LauncherMetrics>(job.name, placement.ranks, placement.h100e);
-    exporter = std::make_unique<metrics::Exporter>(metrics::ExporterOptions{job.metrics.bind, 0});
-    exporter->add(metrics->registry());
-    write_file_atomically((run_dir / "launcher.port").string(),
-                          std::to_string(exporter->port()) + "\n");
-    targets = std::make_unique<FileSdTargets>(
-        state_dir / "prometheus" / (job.name + "-" + std::to_string(::getpid()) + ".json"),
-        job.name);
-    targets->set("launcher", exporter->endpoint());
-  }
-  const std::string rank0_host = local ? "127.0.0.1" : master;
-  bool job_target_known = false;
-
-  std::map<std::string, int> host_failures;
-  std::set<std::string> blacklist;
-  // Takes a new placement (a spare, or after a pre-flight check failed).
-  auto adopt = [&](Placement next) {
-    placement = std::move(next);
-    shares = shares_for(placement);
-    rank_hosts.clear();
-    for (const HostAllocation& h : placement.hosts)
-      rank_hosts.insert(rank_hosts.end(), h.slots, h.host);
-    spec.ranks = placement.ranks;
-    spec.env["DOJO_BATCH_SHARES"] = join(shares);
-    const std::string& first = placement.hosts.front().host;
-    spec.env["MASTER_ADDR"] = is_local(first) ? "127.0.0.1" : first;
-    write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
-  };
-
-  // An optional pre-flight check on every chosen node: a node that fails it
-  // is marked down for this job and the job placed again without it.
-  while (!options.preflight.empty()) {
-    std::string failed_host;
-    for (const HostAllocation& h : placement.hosts) {
-      MpirunSpec check = spec;
-      check.hostfile = run_dir / "preflight-hostfile";
-      write_file_atomically(check.hostfile.string(), h.host + " slots=1\n");
-      check.ranks = 1;
-      check.env = {{"DOJO_PREFLIGHT_HOST", h.host}};
-      check.program = options.preflight;
-      AttemptOptions a;
-      a.argv = mpirun_argv(check);
-      a.log = run_dir / ("preflight-" + h.host + ".log");
-      a.echo = false;
-      a.rank_hosts = {h.host};
-      a.wall_deadline_s = 60;
-      a.stop_requested = stop_requested;
-      const AttemptResult r = run_attempt(a);
-      if (r.outcome != AttemptResult::Outcome::kCompleted) {
-        failed_host = h.host;
-        events.add("preflight_failed",
-                   {{"host", json_string(h.host)}, {"reason", json_string(r.reason)}});
-        err << "dojo launch: node " << h.host << " failed the pre-flight check (" << r.reason
-            << "); marked down for this job\n";
-        break;
-      }
-    }
-    if (failed_host.empty())
-      break;
-    blacklist.insert(failed_host);
-    adopt(ledger.book(job_id, [&](const Unavailable& held) {
-      Unavailable u = held;
-      u.blacklisted = blacklist;
-      return place(cluster, request, u);
-    }));
-    events.add("placement", {{"hostfile", json_string(placement.hostfile())}});
-  }
-  const auto job_start = std::chrono::steady_clock::now();
-  // Heartbeats are how hangs are seen; command jobs opt in by sending them.
-  const bool watch = job.workload.has_value();
-  for (int attempt = 0;; ++attempt) {
-    spec.env["DOJO_ATTEMPT"] = std::to_string(attempt);
-    const std::vector<std::string> argv = mpirun_argv(spec);
-    write_file_atomically((run_dir / "command.txt").string(), shell_words(argv) + "\n");
-    AttemptOptions a;
-    a.argv = argv;
-    a.log = run_dir / ("attempt-" + std::to_string(attempt) + ".log");
-    a.ranks = placement.ranks;
-    a.rank_hosts = rank_hosts;
-    a.heartbeats = watch ? &heartbeats : nullptr;
-    a.job = job.name;
-    a.attempt = attempt;
-    a.hang_timeout_s = job.hang_timeout_s;
-    if (job.wall_time_s > 0) {
-      a.wall_deadline_s = std::max(
-          0.001,
-          job.wall_time_s -
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - job_start).count());
-    }
-    a.stop_grace_s = options.stop_grace_s;
-    a.stop_requested = stop_requested;
-    auto last_renewal = std::chrono::steady_clock::now();
-    a.on_tick = [&](double heartbeat_age) {
-      if (std::chrono::steady_clock::now() - last_renewal > std::chrono::seconds(60)) {
-        last_renewal = std::chrono::steady_clock::now();
-        ledger.renew(job_id);
-      }
-      if (metrics)
-        metrics->heartbeat_age(heartbeat_age);
-      // Rank 0 records its exporter's port in the run directory once it serves.
-      if (targets && !job_target_known) {
-        std::ifstream port_file(run_dir / "metrics.port");
-        int port = 0;
-        if (port_file >> port && port > 0) {
-          targets->set("job", rank0_host + ":" + std::to_string(port));
-          job_target_known = true;
-        }
-      }
-    };
-    if (metrics) {
-      metrics->state("running");
-      metrics->attempt(attempt);
-    }
-    events.add("attempt", {{"attempt", std::to_string(attempt)}});
-    const AttemptResult result = run_attempt(a);
-    events.add(to_string(result.outcome),
-               {{"attempt", std::to_string(attempt)},
-                {"reason", json_string(result.reason)},
-                {"ranks", "[" + join(result.failed_ranks) + "]"},
-                {"exit_code", std::to_string(result.exit_code)},
-                {"seconds", std::to_string(result.seconds)},
-                {"first_step_seconds", std::to_string(result.first_step_seconds)}});
-    switch (result.outcome) {
-      case AttemptResult::Outcome::kCompleted:
-        write_file_atomically((run_dir / "status").string(), "completed\n");
-        if (metrics)
-          metrics->state("completed");
-        events.add("end", {{"status", json_string("completed")}});
-        out << "dojo launch: job " << job.name << " completed (attempt " << attempt << ")\n";
-        return 0;
-      case AttemptResult::Outcome::kStopped:
-        write_file_atomically((run_dir / "status").string(), "stopped\n");
-        if (metrics)
-          metrics->state("stopped");
-        events.add("end", {{"status", json_string("stopped")}});
-        err << "dojo launch: job " << job.name << " stopped on request\n";
-        return 3;
-      case AttemptResult::Outcome::kWallTime:
-        write_file_atomically((run_dir / "status").string(), "failed\n");
-        if (metrics)
-          metrics->state("failed");
-        events.add("end",
-                   {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
-        err << "dojo launch: job " << job.name << ": " << result.reason << "\n";
-        return 1;
-      default:
-        break;
-    }
-    err << "dojo launch: job " << job.name << " attempt " << attempt << " "
-        << to_string(result.outcome) << ": " << result.reason << "\n";
-    if (attempt >= job.restarts.max || (stop_requested != nullptr && stop_requested->load())) {
-      write_file_atomically((run_dir / "status").string(), "failed\n");
-      if (metrics)
-        metrics->state("failed");
-      events.add("end",
-                 {{"status", json_string("failed")}, {"reason", json_string(result.reason)}});
-      err << "dojo launch: job " << job.name << " failed after " << attempt + 1 << " attempt(s)\n";
-      return 1;
-    }
-    // A node that failed twice is replaced by a spare when the cluster has one.
-    for (int r : result.failed_ranks) {
-      if (r < 0 || r >= static_cast<int>(rank_hosts.size()))
-        continue;
-      const std::string host = rank_hosts[static_cast<std::size_t>(r)];
-      if (++host_failures[host] != 2)
-        continue;
-      Unavailable failing;
-      failing.blacklisted = blacklist;
-      failing.blacklisted.insert(host);
-      try {
-        Placement replaced = ledger.book(job_id, [&](const Unavailable& held) {
-          Unavailable u = held;
-          u.blacklisted = failing.blacklisted;
-          return place(cluster, request, u);
-        });
-        blacklist = failing.blacklisted;
-        adopt(std::move(replaced));
-        events.add("replaced",
-                   {{"host", json_string(host)}, {"hostfile", json_string(placement.hostfile())}});
-        err << "dojo launch: node " << host << " failed twice; the job moves to a spare\n";
-        break;  // the ranks of this attempt no longer map onto the new hosts
-      } catch (const LaunchError&) {
-        events.add("no_spare", {{"host", json_string(host)}});
-        err << "dojo launch: node " << host
-            << " failed twice but the cluster has no spare; the job continues where it is\n";
-      }
-    }
-    if (metrics) {
-      metrics->state("restarting");
-      metrics->restarted();
-    }
-    const double backoff =
-        std::min(job.restarts.backoff_max_s, job.restarts.backoff_s * std::pow(2.0, attempt));
-    events.add("restart",
-               {{"attempt", std::to_string(attempt + 1)}, {"backoff_s", std::to_string(backoff)}});
-    err << "dojo launch: restarting from the newest checkpoint in " << backoff << " s\n";
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(backoff);
-    while (std::chrono::steady_clock::now() < until &&
-           !(stop_requested && stop_requested->load())) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
+  JobRun job(options, out, err, stop_requested);
+  return job.run();
 }
 
 }  // namespace dojo::launch

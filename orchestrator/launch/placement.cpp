@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "orchestrator/config/shares.h"
+#include "common/batch_shares.h"
 #include "orchestrator/launch/launch_error.h"
 
 namespace dojo::launch {
@@ -148,7 +148,7 @@ std::vector<int> shares_by_factor(int global_batch, const std::vector<double>& f
   std::vector<int> weights;
   for (double f : factors)
     weights.push_back(std::max(1, static_cast<int>(std::lround(f * 1000))));
-  return config::split_batch(global_batch, static_cast<int>(factors.size()), weights);
+  return split_batch(global_batch, static_cast<int>(factors.size()), weights);
 }
 
 }  // namespace dojo::launch

@@ -13,8 +13,12 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <string_view>
+#include <tuple>
 
+#include "common/exit_codes.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/rank_output.h"
 
 namespace dojo::launch {
 namespace {
@@ -82,6 +86,319 @@ std::vector<int> failed_ranks_in(const std::string& output) {
   return {ranks.begin(), ranks.end()};
 }
 
+
+/// How long one wait for output lasts before the other checks run.
+constexpr int kPollMilliseconds = 50;
+/// How much of the latest output is kept to find failed ranks in.
+constexpr std::size_t kRecentOutputBytes = 64 << 10;
+/// After mpirun exits, how long its group may hold the output pipe.
+constexpr double kPipeDrainSeconds = 5.0;
+/// A rank is silent when its last heartbeat is this old...
+constexpr double kSilentAfterSeconds = 3.0;
+/// ...and this much older than the freshest rank's.
+constexpr double kSilentMarginSeconds = 2.0;
+
+std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std::string>& hosts) {
+  std::string who;
+  for (int r : ranks) {
+    const std::string host = r < static_cast<int>(hosts.size()) ? hosts[static_cast<std::size_t>(r)] : "?";
+    who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
+  }
+  return who;
+}
+
+/// mpirun as the leader of its own process group, its stdout and stderr into
+/// one pipe. Returns the child's pid and the pipe's read end.
+std::pair<pid_t, int> start_group(const std::vector<std::string>& args) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw LaunchError("cannot create a pipe for mpirun");
+  std::vector<char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0)
+    throw LaunchError("cannot fork mpirun");
+  if (child == 0) {
+    // The child leads its own process group, so the whole attempt can be signalled at once.
+    ::setpgid(0, 0);
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP})
+      ::signal(sig, SIG_DFL);
+    ::execvp(argv[0], argv.data());
+    const std::string message =
+        std::string("dojo launch: cannot run ") + argv[0] + ": " + std::strerror(errno) + "\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message.data(), message.size());
+    ::_exit(kExitCannotExec);
+  }
+  ::setpgid(child, child);  // also from here: no race with the child's own call
+  ::close(pipe_fds[1]);
+  return {child, pipe_fds[0]};
+}
+
+/// What the heartbeats say about each rank: when it last beat, when it last
+/// made progress (a step or a collective sequence number that grew).
+class HangWatch {
+ public:
+  HangWatch(const AttemptOptions& options, Clock::time_point start)
+      : options_(options),
+        start_(start),
+        last_progress_(static_cast<std::size_t>(options.ranks), start),
+        last_beat_(static_cast<std::size_t>(options.ranks), start),
+        last_seen_(static_cast<std::size_t>(options.ranks), {-1, 0}) {}
+
+  /// Takes every heartbeat waiting on the receiver.
+  void receive() {
+    while (auto beat = options_.heartbeats->receive(0)) {
+      if (beat->job != options_.job || beat->attempt != options_.attempt)
+        continue;
+      if (beat->rank < 0 || beat->rank >= options_.ranks)
+        continue;
+      const auto r = static_cast<std::size_t>(beat->rank);
+      last_beat_[r] = Clock::now();
+      auto& seen = last_seen_[r];
+      if (beat->step > seen.first || beat->sequence > seen.second) {
+        if (seen.first >= 0 && beat->step > seen.first && first_step_seconds_ < 0)
+          first_step_seconds_ = since(start_);
+        seen = {beat->step, beat->sequence};
+        last_progress_[r] = Clock::now();
+      }
+    }
+  }
+
+  /// Seconds since the slowest rank last made progress.
+  double oldest_progress_age() const {
+    double age = 0;
+    for (const auto& t : last_progress_)
+      age = std::max(age, since(t));
+    return age;
+  }
+
+  /// Ranks without progress for longer than hang_timeout_s.
+  std::vector<int> stalled() const {
+    std::vector<int> ranks;
+    for (int r = 0; r < options_.ranks; ++r) {
+      if (since(last_progress_[static_cast<std::size_t>(r)]) > options_.hang_timeout_s)
+        ranks.push_back(r);
+    }
+    return ranks;
+  }
+
+  /// Ranks that went silent while others still beat: a dead node or a cut link.
+  std::vector<int> silent() const {
+    double freshest = 1e300;
+    for (const auto& t : last_beat_)
+      freshest = std::min(freshest, since(t));
+    std::vector<int> ranks;
+    for (int r = 0; r < options_.ranks; ++r) {
+      const double age = since(last_beat_[static_cast<std::size_t>(r)]);
+      if (age > kSilentAfterSeconds && age > freshest + kSilentMarginSeconds)
+        ranks.push_back(r);
+    }
+    return ranks;
+  }
+
+  double first_step_seconds() const { return first_step_seconds_; }
+
+ private:
+  const AttemptOptions& options_;
+  Clock::time_point start_;
+  std::vector<Clock::time_point> last_progress_;
+  std::vector<Clock::time_point> last_beat_;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> last_seen_;  ///< (step, sequence)
+  double first_step_seconds_ = -1;
+};
+
+/// One attempt from fork to reaping: its output, its hang watch, its limits.
+class Attempt {
+ public:
+  explicit Attempt(const AttemptOptions& options)
+      : options_(options),
+        start_(Clock::now()),
+        log_(options.log, options.log_cap_bytes),
+        output_(options.ranks),
+        watch_(options, start_),
+        last_tick_(start_) {
+    std::tie(child_, out_fd_) = start_group(options.argv);
+  }
+
+  AttemptResult run() {
+    while (!exited_ || pipe_open_) {
+      pump_output();
+      reap();
+      if (exited_)
+        continue;
+      tick();
+      if (options_.heartbeats != nullptr) {
+        watch_.receive();
+        check_hang();
+      }
+      check_wall_time();
+      check_stop();
+    }
+    ::close(out_fd_);
+    kill_group(SIGKILL);  // nothing of the attempt survives it
+    write_output(output_.flush());
+    log_.close();
+    return result();
+  }
+
+ private:
+  void kill_group(int sig) { ::kill(-child_, sig); }
+  bool acting() const { return !killed_ && !stopping_; }
+
+  void write_output(const std::string& text) {
+    if (text.empty())
+      return;
+    log_.write(text.data(), text.size());
+    if (options_.echo) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  }
+
+  /// Reads what mpirun wrote (waiting up to kPollMilliseconds for it).
+  void pump_output() {
+    if (!pipe_open_)
+      return;
+    pollfd p{out_fd_, POLLIN, 0};
+    if (::poll(&p, 1, kPollMilliseconds) <= 0)
+      return;
+    char buffer[65536];
+    const ssize_t n = ::read(out_fd_, buffer, sizeof(buffer));
+    if (n <= 0) {
+      pipe_open_ = false;  // every writer has exited
+      return;
+    }
+    const std::string_view chunk(buffer, static_cast<std::size_t>(n));
+    write_output(output_.feed(chunk));
+    recent_.append(chunk);
+    if (recent_.size() > kRecentOutputBytes)
+      recent_.erase(0, recent_.size() - kRecentOutputBytes);
+  }
+
+  /// Notices mpirun's exit; then its group may not hold the pipe for long.
+  void reap() {
+    if (!exited_ && ::waitpid(child_, &status_, WNOHANG) == child_) {
+      exited_ = true;
+      exit_seen_ = Clock::now();
+    }
+    if (!exited_ || !pipe_open_)
+      return;
+    // Processes of the group may still hold the pipe: they must not outlive mpirun.
+    kill_group(SIGKILL);
+    if (since(exit_seen_) > kPipeDrainSeconds) {
+      // Something outside the group holds it (a daemon that detached): stop
+      // reading rather than wait for it, and say so.
+      pipe_open_ = false;
+      write_output("\n[dojo: a process outside the attempt's group kept its output open]\n");
+    }
+  }
+
+  void tick() {
+    if (!options_.on_tick || since(last_tick_) < 1.0)
+      return;
+    last_tick_ = Clock::now();
+    options_.on_tick(watch_.oldest_progress_age());
+  }
+
+  void end_by_killing(AttemptResult::Outcome outcome, std::string reason) {
+    result_.outcome = outcome;
+    result_.reason = std::move(reason);
+    killed_ = true;
+    kill_group(SIGKILL);
+  }
+
+  void check_hang() {
+    if (!acting())
+      return;
+    const std::vector<int> stalled = watch_.stalled();
+    if (stalled.empty())
+      return;
+    char text[96];
+    std::snprintf(text, sizeof(text), "no progress for %.0f s (hang_timeout_s)",
+                  options_.hang_timeout_s);
+    const std::vector<int> silent = watch_.silent();
+    result_.failed_ranks = silent.empty() ? stalled : silent;
+    end_by_killing(AttemptResult::Outcome::kHung,
+                   silent.empty() ? std::string(text) + " from " +
+                                        describe_ranks(stalled, options_.rank_hosts)
+                                  : std::string(text) + "; " +
+                                        describe_ranks(silent, options_.rank_hosts) +
+                                        " stopped sending heartbeats");
+  }
+
+  void check_wall_time() {
+    if (acting() && options_.wall_deadline_s > 0 && since(start_) > options_.wall_deadline_s)
+      end_by_killing(AttemptResult::Outcome::kWallTime, "the job reached its wall-time limit");
+  }
+
+  /// A stop request: mpirun forwards SIGUSR1 to the ranks, which save a
+  /// checkpoint and exit; after the grace period the group is killed.
+  void check_stop() {
+    if (acting() && options_.stop_requested != nullptr && options_.stop_requested->load()) {
+      stopping_ = true;
+      stop_sent_ = Clock::now();
+      ::kill(child_, SIGUSR1);
+    }
+    if (stopping_ && !killed_ && since(stop_sent_) > options_.stop_grace_s) {
+      killed_ = true;
+      kill_group(SIGKILL);
+    }
+  }
+
+  AttemptResult result() {
+    AttemptResult& r = result_;
+    r.seconds = since(start_);
+    r.first_step_seconds = watch_.first_step_seconds();
+    r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    if (r.outcome == AttemptResult::Outcome::kHung ||
+        r.outcome == AttemptResult::Outcome::kWallTime)
+      return r;
+    if (stopping_) {
+      r.outcome = AttemptResult::Outcome::kStopped;
+      r.reason = "stopped on request";
+      return r;
+    }
+    if (r.exit_code == kExitOk) {
+      r.outcome = AttemptResult::Outcome::kCompleted;
+      r.reason = "every rank completed";
+      return r;
+    }
+    r.outcome = AttemptResult::Outcome::kFailed;
+    r.failed_ranks = failed_ranks_in(recent_);
+    if (r.failed_ranks.empty() && options_.heartbeats != nullptr) {
+      // mpirun did not say who failed (a lost node often kills it outright):
+      // the ranks that went silent before it did.
+      r.failed_ranks = watch_.silent();
+    }
+    const std::string ranks = describe_ranks(r.failed_ranks, options_.rank_hosts);
+    r.reason = "mpirun exited with code " + std::to_string(r.exit_code) +
+               (ranks.empty() ? "" : " (" + ranks + " failed)");
+    return r;
+  }
+
+  const AttemptOptions& options_;
+  const Clock::time_point start_;
+  CappedLog log_;
+  RankOutput output_;
+  HangWatch watch_;
+  pid_t child_ = -1;
+  int out_fd_ = -1;
+  std::string recent_;  ///< the latest output, to find failed ranks in
+  AttemptResult result_;
+  int status_ = 0;
+  bool exited_ = false;
+  bool pipe_open_ = true;
+  bool stopping_ = false;
+  bool killed_ = false;
+  Clock::time_point stop_sent_;
+  Clock::time_point last_tick_;
+  Clock::time_point exit_seen_;
+};
+
 }  // namespace
 
 const char* to_string(AttemptResult::Outcome outcome) {
@@ -103,214 +420,8 @@ const char* to_string(AttemptResult::Outcome outcome) {
 AttemptResult run_attempt(const AttemptOptions& options) {
   if (options.argv.empty())
     throw LaunchError("nothing to run");
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    throw LaunchError("cannot create a pipe for mpirun");
-  std::vector<char*> argv;
-  for (const std::string& a : options.argv)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  const auto start = Clock::now();
-  const pid_t child = ::fork();
-  if (child < 0)
-    throw LaunchError("cannot fork mpirun");
-  if (child == 0) {
-    // The child leads its own process group, so the whole attempt can be signalled at once.
-    ::setpgid(0, 0);
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    ::dup2(pipe_fds[1], STDERR_FILENO);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGUSR1, SIG_DFL);
-    ::execvp(argv[0], argv.data());
-    const std::string message =
-        std::string("dojo launch: cannot run ") + argv[0] + ": " + std::strerror(errno) + "\n";
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message.data(), message.size());
-    ::_exit(127);
-  }
-  ::setpgid(child, child);  // also from here: no race with the child's own call
-  ::close(pipe_fds[1]);
-  const int out_fd = pipe_fds[0];
-
-  CappedLog log(options.log, options.log_cap_bytes);
-  std::string recent;  // the last 64 KiB of output, to find failed ranks in
-  AttemptResult result;
-  std::vector<Clock::time_point> last_progress(static_cast<std::size_t>(options.ranks), start);
-  std::vector<Clock::time_point> last_beat(static_cast<std::size_t>(options.ranks), start);
-  // Ranks that went silent while others still beat: a dead node or a cut link.
-  auto silent_ranks = [&] {
-    double freshest = 1e300;
-    for (const auto& t : last_beat)
-      freshest = std::min(freshest, since(t));
-    std::vector<int> silent;
-    for (int r = 0; r < options.ranks; ++r) {
-      const double age = since(last_beat[static_cast<std::size_t>(r)]);
-      if (age > 3.0 && age > freshest + 2.0)
-        silent.push_back(r);
-    }
-    return silent;
-  };
-  auto describe = [&](const std::vector<int>& ranks) {
-    std::string who;
-    for (int r : ranks) {
-      const std::string host =
-          r < static_cast<int>(options.rank_hosts.size()) ? options.rank_hosts[r] : "?";
-      who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
-    }
-    return who;
-  };
-  std::vector<std::pair<std::int64_t, std::uint64_t>> last_seen(
-      static_cast<std::size_t>(options.ranks), {-1, 0});
-  bool stopping = false;
-  Clock::time_point stop_sent;
-  bool killed = false;
-  auto kill_group = [&](int sig) { ::kill(-child, sig); };
-  int status = 0;
-  bool exited = false;
-  bool pipe_open = true;
-  Clock::time_point last_tick = start;
-  Clock::time_point exit_seen = start;
-
-  while (!exited || pipe_open) {
-    if (pipe_open) {
-      pollfd p{out_fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) {
-        char buffer[65536];
-        const ssize_t n = ::read(out_fd, buffer, sizeof(buffer));
-        if (n > 0) {
-          log.write(buffer, static_cast<std::size_t>(n));
-          if (options.echo) {
-            std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout);
-            std::fflush(stdout);
-          }
-          recent.append(buffer, static_cast<std::size_t>(n));
-          if (recent.size() > 65536)
-            recent.erase(0, recent.size() - 65536);
-        } else {
-          pipe_open = false;  // every writer has exited
-        }
-      }
-    }
-    if (!exited && ::waitpid(child, &status, WNOHANG) == child) {
-      exited = true;
-      exit_seen = Clock::now();
-    }
-    if (exited && pipe_open) {
-      // Processes of the group may still hold the pipe: they must not outlive mpirun.
-      kill_group(SIGKILL);
-      if (since(exit_seen) > 5.0) {
-        // Something outside the group holds it (a daemon that detached): stop
-        // reading rather than wait for it, and say so.
-        pipe_open = false;
-        const std::string note =
-            "\n[dojo: a process outside the attempt's group kept its output open]\n";
-        log.write(note.data(), note.size());
-      }
-    }
-    if (exited)
-      continue;
-    if (options.on_tick && since(last_tick) >= 1.0) {
-      last_tick = Clock::now();
-      double age = 0;
-      for (const auto& t : last_progress)
-        age = std::max(age, since(t));
-      options.on_tick(age);
-    }
-
-    // Heartbeats: progress is a step or a collective sequence number that grew.
-    if (options.heartbeats != nullptr) {
-      while (auto beat = options.heartbeats->receive(0)) {
-        if (beat->job != options.job || beat->attempt != options.attempt)
-          continue;
-        if (beat->rank < 0 || beat->rank >= options.ranks)
-          continue;
-        last_beat[static_cast<std::size_t>(beat->rank)] = Clock::now();
-        auto& seen = last_seen[static_cast<std::size_t>(beat->rank)];
-        if (beat->step > seen.first || beat->sequence > seen.second) {
-          if (seen.first >= 0 && beat->step > seen.first && result.first_step_seconds < 0) {
-            result.first_step_seconds = since(start);
-          }
-          seen = {beat->step, beat->sequence};
-          last_progress[static_cast<std::size_t>(beat->rank)] = Clock::now();
-        }
-      }
-      if (!stopping && !killed) {
-        std::vector<int> stalled;
-        for (int r = 0; r < options.ranks; ++r) {
-          if (since(last_progress[static_cast<std::size_t>(r)]) > options.hang_timeout_s)
-            stalled.push_back(r);
-        }
-        if (!stalled.empty()) {
-          char text[96];
-          std::snprintf(text, sizeof(text), "no progress for %.0f s (hang_timeout_s)",
-                        options.hang_timeout_s);
-          const std::vector<int> silent = silent_ranks();
-          result.outcome = AttemptResult::Outcome::kHung;
-          result.reason = silent.empty() ? std::string(text) + " from " + describe(stalled)
-                                         : std::string(text) + "; " + describe(silent) +
-                                               " stopped sending heartbeats";
-          result.failed_ranks = silent.empty() ? stalled : silent;
-          killed = true;
-          kill_group(SIGKILL);
-        }
-      }
-    }
-    if (!killed && !stopping && options.wall_deadline_s > 0 &&
-        since(start) > options.wall_deadline_s) {
-      result.outcome = AttemptResult::Outcome::kWallTime;
-      result.reason = "the job reached its wall-time limit";
-      killed = true;
-      kill_group(SIGKILL);
-    }
-    if (!stopping && !killed && options.stop_requested != nullptr &&
-        options.stop_requested->load()) {
-      // mpirun forwards SIGUSR1 to the ranks, which save a checkpoint and exit.
-      stopping = true;
-      stop_sent = Clock::now();
-      ::kill(child, SIGUSR1);
-    }
-    if (stopping && !killed && since(stop_sent) > options.stop_grace_s) {
-      killed = true;
-      kill_group(SIGKILL);
-    }
-  }
-  ::close(out_fd);
-  kill_group(SIGKILL);  // nothing of the attempt survives it
-  log.close();
-
-  result.seconds = since(start);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (result.outcome == AttemptResult::Outcome::kHung ||
-      result.outcome == AttemptResult::Outcome::kWallTime) {
-    return result;
-  }
-  if (stopping) {
-    result.outcome = AttemptResult::Outcome::kStopped;
-    result.reason = "stopped on request";
-    return result;
-  }
-  if (result.exit_code == 0) {
-    result.outcome = AttemptResult::Outcome::kCompleted;
-    result.reason = "every rank completed";
-    return result;
-  }
-  result.outcome = AttemptResult::Outcome::kFailed;
-  result.failed_ranks = failed_ranks_in(recent);
-  if (result.failed_ranks.empty() && options.heartbeats != nullptr) {
-    // mpirun did not say who failed (a lost node often kills it outright):
-    // the ranks that went silent before it did.
-    result.failed_ranks = silent_ranks();
-  }
-  std::string ranks;
-  for (int r : result.failed_ranks) {
-    const std::string host =
-        r < static_cast<int>(options.rank_hosts.size()) ? options.rank_hosts[r] : "?";
-    ranks += (ranks.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
-  }
-  result.reason = "mpirun exited with code " + std::to_string(result.exit_code) +
-                  (ranks.empty() ? "" : " (" + ranks + " failed)");
-  return result;
+  Attempt attempt(options);
+  return attempt.run();
 }
 
 }  // namespace dojo::launch

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "collectives/bench/allreduce_bench.h"
+#include "collectives/bench/bench_csv.h"
 #include "common/error.h"
 #include "common/numbers.h"
 

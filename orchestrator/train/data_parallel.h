@@ -1,5 +1,5 @@
 #pragma once
-// The order in which samples are visited (batch shares: config/shares.h).
+// The order in which samples are visited (batch shares: common/batch_shares.h).
 
 #include <cstdint>
 #include <vector>

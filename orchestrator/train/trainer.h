@@ -14,10 +14,6 @@
 
 namespace dojo::train {
 
-/// Exit code of a worker that stopped on request (a signal, or
-/// --stop-after-steps) after saving a checkpoint: the launcher restarts it.
-inline constexpr int kExitStopped = 3;
-
 struct WorkerOptions {
   std::filesystem::path run_dir;
   /// This rank's samples per global batch, from the launcher (DOJO_BATCH_SHARE).
@@ -33,6 +29,10 @@ struct WorkerOptions {
   /// Fault injection for tests (DOJO_FAULT_EXIT_AT_STEP, DOJO_FAULT_RANK,
   /// DOJO_FAULT_ATTEMPTS): this rank exits with code 17 right after this step.
   std::optional<std::int64_t> fault_exit_at_step;
+  /// Fault injection for tests (DOJO_FAULT_CLOCK_SKEW): this rank's measured
+  /// durations are multiplied by this factor, as if its clock ran fast, so
+  /// tests can check that ranks agree on every decision taken from a clock.
+  double clock_skew = 1.0;
 };
 
 struct TrainSummary {
@@ -49,16 +49,6 @@ struct TrainSummary {
   std::int64_t skipped_steps = 0;
   int checkpoints = 0;
 };
-
-/// Samples per global batch of every rank: explicit `resources.shares`, else
-/// the launcher's DOJO_BATCH_SHARE (options.batch_share, all-gathered), else
-/// even. Collective. Throws dojo::Error when they cannot add up.
-std::vector<int> batch_shares(const config::JobConfig& job, collectives::Communicator& comm,
-                              const WorkerOptions& options, int global_batch);
-
-/// Writes summary.json atomically (non-finite figures as null).
-void write_summary(const std::filesystem::path& path, const std::string& job, int ranks,
-                   int global_batch, const TrainSummary& summary);
 
 /// Trains `job` on this rank of `comm`. Rank 0 prints progress to `log`,
 /// serves metrics, writes checkpoints and `summary.json` in the run

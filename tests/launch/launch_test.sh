@@ -36,9 +36,9 @@ h100-005 slots=8
 h100-006 slots=8
 h100-007 slots=8
 h100-008 slots=8
-# batch shares 128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128
+# batch shares 64 x 128
 # command
-mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-output --allow-run-as-root --mca orte_leave_session_attached 1 --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include ib0 -x DOJO_ATTEMPT=0 -x DOJO_BATCH_SHARES=128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128,128 -x DOJO_HEARTBEAT_ADDR=LAUNCHER:PORT -x DOJO_JOB=synthetic-resnet50 -x DOJO_RUN_DIR=WORK/r -x MASTER_ADDR=h100-001 -x MASTER_PORT=N -x NCCL_DEBUG=WARN -x NCCL_SOCKET_IFNAME=ib0 DOJO-exec -- DOJO worker ROOT/configs/jobs/synthetic-resnet50.yaml --run-dir WORK/r
+mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-output --allow-run-as-root --mca orte_leave_session_attached 1 --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include ib0 -x DOJO_ATTEMPT=0 -x DOJO_BATCH_SHARES=64x128 -x DOJO_HEARTBEAT_ADDR=LAUNCHER:PORT -x DOJO_JOB=synthetic-resnet50 -x DOJO_RUN_DIR=WORK/r -x MASTER_ADDR=h100-001 -x MASTER_PORT=N -x NCCL_DEBUG=WARN -x NCCL_SOCKET_IFNAME=ib0 DOJO-exec -- DOJO worker ROOT/configs/jobs/synthetic-resnet50.yaml --run-dir WORK/r
 GOLDEN
     if [ "$(id -u)" -ne 0 ]; then sed -i 's/ --allow-run-as-root//' "$work/want"; fi
     diff "$work/want" "$work/got" || fail "dry-run output differs from the golden one"
@@ -56,9 +56,7 @@ GOLDEN
       echo "# hostfile WORK/r/hostfile"
       for i in 1 2 3 4 5 6 7 8; do echo "a100-0$i slots=8"; done
       printf 'd1-01 slots=6\nd1-02 slots=6\nd1-03 slots=2\n'
-      printf '# batch shares '
-      for i in $(seq 64); do printf '102,'; done
-      printf '119,119,119,119,119,119,119,119,119,119,119,119,118,118\n'
+      echo '# batch shares 64 x 102, 12 x 119, 2 x 118'
     } >"$work/want"
     diff "$work/want" "$work/got" || fail "mixed placement differs from the golden one"
     rm "$work/state/ledger.tsv"
@@ -149,7 +147,7 @@ GOLDEN
     grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\); rank [01] on localhost stopped sending heartbeats" "$work/out" ||
       { cat "$work/out"; fail "hang message"; }
     cmp "$work/clean2/$final2" "$work/stop/$final2" || fail "SIGSTOP result differs"
-    grep -q '"event": "hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
+    grep -q '"event":"hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
     no_orphans
     echo "SIGSTOPped rank: hang detected, restarted and identical; nothing left behind"
 
@@ -198,7 +196,7 @@ GOLDEN
       { cat "$work/out"; fail "the job did not run on the healthy node"; }
     grep -q "node 127.0.0.1 failed the pre-flight check" "$work/out" || { cat "$work/out"; fail "pre-flight message"; }
     [ "$(cat "$work/p/hostfile")" = "localhost slots=2" ] || fail "the failed node is still in the hostfile"
-    grep -q '"event": "preflight_failed"' "$work/p/events.jsonl" || fail "events.jsonl"
+    grep -q '"event":"preflight_failed"' "$work/p/events.jsonl" || fail "events.jsonl"
     printf '#!/bin/sh\nexit 1\n' >"$work/bad.sh"
     chmod +x "$work/bad.sh"
     "$dojo" launch --cluster "$work/pair.yaml" -np 2 --preflight "$work/bad.sh" --run-dir "$work/q" -- true >"$work/out" 2>&1

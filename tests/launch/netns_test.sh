@@ -84,7 +84,7 @@ launcher=$!
 for _ in $(seq 600); do [ "$( (wc -l <"$work/cut/loss.csv") 2>/dev/null || echo 0)" -ge 20 ] && break; sleep 0.05; done
 ip netns exec "$tag-h2" ip link set eth0 down
 cut_ms=$(date +%s%3N)
-for _ in $(seq 1200); do grep -Eq '"event": "(hung|failed)"' "$work/cut/events.jsonl" && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -Eq '"event":"(hung|failed)"' "$work/cut/events.jsonl" && break; sleep 0.05; done
 ip netns exec "$tag-h2" ip link set eth0 up
 code=0
 wait $launcher || code=$?

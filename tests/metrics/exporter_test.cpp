@@ -82,22 +82,6 @@ TEST_CASE("a bind address that is not an IP address is refused") {
                        "metrics port 70000 is not in [0, 65535]", MetricsError);
 }
 
-TEST_CASE("write_file_atomically replaces a file whole and leaves no temporary behind") {
-  dojo::test::TempDir dir;
-  const std::string path = (dir.path() / "port").string();
-  dojo::write_file_atomically(path, "9100\n");
-  dojo::write_file_atomically(path, "9200\n");
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(text == "9200\n");
-  int entries = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path()))
-    ++entries;
-  CHECK(entries == 1);
-  CHECK_THROWS_WITH_AS(dojo::write_file_atomically((dir.path() / "no/such/dir/x").string(), "x"),
-                       doctest::Contains("cannot create a temporary file next to"), dojo::Error);
-}
-
 TEST_CASE("the exporter answers other paths and methods and keeps HTTP/1.1 connections alive") {
   Exporter exporter(ExporterOptions{});
   auto registry = std::make_shared<prometheus::Registry>();

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "collectives/bench/allreduce_bench.h"
+#include "collectives/bench/bench_csv.h"
 #include "collectives/model_shapes.h"
 #include "common/error.h"
 #include "orchestrator/config/loader.h"

@@ -6,45 +6,14 @@
 #include <numeric>
 
 #include "common/error.h"
-#include "orchestrator/config/shares.h"
+#include "common/batch_shares.h"
 #include "orchestrator/train/data_parallel.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "tests/support.h"
 
 using namespace dojo::train;
-using dojo::config::check_given_shares;
-using dojo::config::split_batch;
-
-TEST_CASE("batch shares are whole samples that add up to the global batch") {
-  CHECK(split_batch(128, 2, {}) == std::vector<int>{64, 64});
-  CHECK(split_batch(128, 2, {3, 1}) == std::vector<int>{96, 32});
-  CHECK(split_batch(10, 3, {}) == std::vector<int>{4, 3, 3});  // remainder to the lower rank
-  CHECK(split_batch(100, 3, {1, 1, 2}) == std::vector<int>{25, 25, 50});
-  const auto odd = split_batch(1001, 4, {5, 3, 2, 7});
-  CHECK(std::accumulate(odd.begin(), odd.end(), 0) == 1001);
-}
-
-TEST_CASE("a batch that cannot give every rank a sample is an error that says why") {
-  CHECK_THROWS_WITH_AS(
-      split_batch(3, 4, {}),
-      "the global batch of 3 samples is smaller than the 4 ranks: every rank needs "
-      "at least one sample",
-      dojo::Error);
-  CHECK_THROWS_WITH_AS(
-      split_batch(4, 2, {100, 1}),
-      "rank 1 would get no sample of the global batch of 4 with shares weighted 1 of 101",
-      dojo::Error);
-  CHECK_THROWS_WITH_AS(split_batch(8, 3, {1, 1}), "resources.shares has 2 entries for 3 ranks",
-                       dojo::Error);
-  CHECK_NOTHROW(check_given_shares({96, 32}, 128));
-  CHECK_THROWS_WITH_AS(
-      check_given_shares({96, 30}, 128),
-      "the ranks' DOJO_BATCH_SHARE add up to 126 samples, not the global batch of 128",
-      dojo::Error);
-  CHECK_THROWS_WITH_AS(check_given_shares({0, 128}, 128),
-                       "DOJO_BATCH_SHARE of rank 0 is 0; every rank needs at least one sample",
-                       dojo::Error);
-}
+using dojo::check_given_shares;
+using dojo::split_batch;
 
 TEST_CASE("the epoch order is a permutation fixed by seed and epoch") {
   const auto a = epoch_order(7, 0, 1000);

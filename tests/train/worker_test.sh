@@ -92,6 +92,36 @@ case "$case_name" in
       { cat "$work/out"; fail "no Young-Daly interval message"; }
     echo "auto checkpoints follow Young-Daly"
     ;;
+  agreement)
+    # Every decision that selects a collective is agreed by all ranks. Rank 1's
+    # clock runs 1000 times fast, so on its own it would take a checkpoint
+    # interval of 1 step while rank 0 takes about a hundred: rank 1 would wait
+    # in the checkpoint barrier while rank 0 waits in the next all-reduce,
+    # until the collective deadline. Agreed, both checkpoint every step.
+    printf 'cluster:\n  name: fragile\n  accelerators: %s\n  nodes: [{host: localhost, slots: 2, accelerator: cpu}]\n  device_mtbf_hours: 0.0001\n' \
+      "$root/configs/accelerators.yaml" >"$work/fragile.yaml"
+    "${mpi[@]}" -np 2 -x DOJO_FAULT_CLOCK_SKEW=1000 -x DOJO_FAULT_RANK=1 "$dojo" worker "$job" \
+      --set resources.ranks=2 --run-dir "$work/skew" "${short[@]}" --set workload.max_steps=30 \
+      --set checkpoint.every_steps=auto --set checkpoint.save_time_s=0.5 --set checkpoint.keep=2 \
+      --set collectives.timeout_s=30 --set cluster="$work/fragile.yaml" >"$work/out" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || { cat "$work/out"; fail "ranks with skewed clocks exited $rc (disagreed on a collective?)"; }
+    grep -q "checkpoints every 1 steps" "$work/out" || { cat "$work/out"; fail "the slowest rank's step time should decide"; }
+    ls "$work/skew/checkpoints/step-000000000030.ckpt" >/dev/null || fail "no final checkpoint"
+    echo "ranks with skewed clocks agree on the checkpoint interval"
+    # A bad fault setting is a usage error naming the variable.
+    "${mpi[@]}" -np 1 -x DOJO_FAULT_CLOCK_SKEW=fast "$dojo" worker "$job" --run-dir "$work/bad" \
+      "${short[@]}" >"$work/out" 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] || { cat "$work/out"; fail "a bad DOJO_FAULT_CLOCK_SKEW should exit 2, got $rc"; }
+    grep -q 'DOJO_FAULT_CLOCK_SKEW="fast" is not a number' "$work/out" || { cat "$work/out"; fail "skew message"; }
+    "${mpi[@]}" -np 1 -x DOJO_ATTEMPT=x1 "$dojo" worker "$job" --run-dir "$work/bad" \
+      "${short[@]}" >"$work/out" 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] || { cat "$work/out"; fail "a bad DOJO_ATTEMPT should exit 2, got $rc"; }
+    grep -q 'DOJO_ATTEMPT="x1" is not an integer from 0 to 1000000' "$work/out" || { cat "$work/out"; fail "attempt message"; }
+    echo "bad environment numbers are usage errors"
+    ;;
   bad-inputs)
     run 2 "$work/x" "${short[@]}" --set workload.dataset_dir=/nonexistent/fmnist
     [ "$rc" -ne 0 ] || fail "a missing dataset should fail"
@@ -144,12 +174,23 @@ case "$case_name" in
       fail "synthetic summary"
     "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set workload.max_steps=50 --stop-after-steps 3 --run-dir "$work/syn2" >"$work/out" 2>&1
     [ $? -eq 3 ] || { cat "$work/out"; fail "a stopped synthetic run exits 3"; }
-    grep -q "stopped at step 3 on request (synthetic: nothing to checkpoint)" "$work/out" || fail "synthetic stop message"
+    grep -q "stopped at step 3 on request; checkpoint saved" "$work/out" || { cat "$work/out"; fail "synthetic stop message"; }
+    # The same loop as the MLP's: the synthetic job resumes from its checkpoint,
+    # and fault points and injected exits work in it.
+    "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set workload.max_steps=6 --run-dir "$work/syn2" >"$work/out" 2>&1
+    [ $? -eq 0 ] || { cat "$work/out"; fail "resumed synthetic run failed"; }
+    grep -q "resumed from the checkpoint of step 3" "$work/out" || { cat "$work/out"; fail "synthetic resume"; }
+    python3 -c "import json,sys; s=json.load(open('$work/syn2/summary.json')); sys.exit(0 if s['steps'] == 6 and s['resumed_from_step'] == 3 else 1)" ||
+      fail "resumed synthetic summary"
+    "${mpi[@]}" -np 2 -x DOJO_FAULT_KILL=step.allreduce:2 -x DOJO_FAULT_RANK=1 "$dojo" worker "${syn[@]}" \
+      --set workload.max_steps=5 --run-dir "$work/syn4" >"$work/out" 2>&1
+    [ $? -ne 0 ] || { cat "$work/out"; fail "a synthetic rank killed at step.allreduce should fail the run"; }
+    [ ! -f "$work/syn4/summary.json" ] || fail "a killed synthetic run wrote a summary"
     "${mpi[@]}" -np 2 "$dojo" worker "${syn[@]}" --set collectives.backend=nccl --run-dir "$work/syn3" >"$work/out" 2>&1
     [ $? -eq 1 ] || fail "nccl without a GPU should fail"
     grep -Eq "the nccl backend needs a CUDA device and none is visible|unknown collectives backend \"nccl\"" "$work/out" ||
       { cat "$work/out"; fail "nccl message"; }
-    echo "synthetic workload runs, stops on request, and refuses nccl without a GPU"
+    echo "synthetic workload runs, stops with a checkpoint, resumes, dies at a fault point, and refuses nccl without a GPU"
     ;;
   metrics)
     # Scrape rank 0's exporter during training and lint it with promtool.

@@ -3,12 +3,23 @@
 #include <cstdio>
 #include <cstring>
 
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/kernels.h"
 #include "common/error.h"
 
 namespace dojo::collectives::nccl {
 namespace {
+
+using cuda::check_cuda;
+using cuda::visible_devices;
+
+/// As check_cuda, for NCCL; ncclInProgress counts as success (non-blocking comms).
+void check_nccl(ncclResult_t rc, const char* call,
+                std::source_location where = std::source_location::current()) {
+  if (rc == ncclSuccess || rc == ncclInProgress)
+    return;
+  cuda::fail_call(call, std::string("NCCL: ") + ncclGetErrorString(rc), where);
+}
 
 ncclDataType_t nccl_type(DType dtype) {
   switch (dtype) {
@@ -287,7 +298,8 @@ void NcclCommunicator::synchronize() {
   check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
 }
 
-void NcclCommunicator::wait_event(cudaEvent_t event) {
+void NcclCommunicator::wait_event(void* event_handle) {
+  const auto event = static_cast<cudaEvent_t>(event_handle);
   check_cuda(cudaStreamWaitEvent(stream_, event, 0), "cudaStreamWaitEvent");
 }
 

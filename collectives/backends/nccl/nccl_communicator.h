@@ -33,12 +33,12 @@ class NcclCommunicator : public Communicator {
   void zero(void* data, std::size_t bytes) override;
   void synchronize() override;
 
-  int device() const { return device_; }
+  int device() const override { return device_; }
   /// The stream of every operation of this communicator.
   cudaStream_t stream() const { return stream_; }
   /// Makes this communicator's later work wait for `event` (recorded on
   /// another stream, e.g. after backward produced a gradient).
-  void wait_event(cudaEvent_t event);
+  void wait_event(void* event) override;
 
  protected:
   void start_all_reduce(std::shared_ptr<WorkState> work, const void* send, void* recv,

@@ -4,14 +4,14 @@
 #include <string>
 #include <vector>
 
-#include "orchestrator/cli/build_info.h"  // generated: version and commit only
+#include "common/build_info.h"  // generated: version and commit only
 #include "orchestrator/config/diagnostics.h"
 #include "orchestrator/launch/launcher.h"
 
 int main(int argc, char** argv) {
   try {
     const std::string version =
-        std::string("dojo ") + dojo::cli::kDojoVersion + " (git " + dojo::cli::kDojoGitSha + ")";
+        std::string("dojo ") + dojo::kDojoVersion + " (git " + dojo::kDojoGitSha + ")";
     return dojo::launch::launch_main(std::vector<std::string>(argv + 1, argv + argc), version,
                                      std::cout, std::cerr);
   } catch (const dojo::config::ConfigError& e) {

@@ -10,8 +10,7 @@
 #include <numeric>
 #include <string>
 
-#include "collectives/backends/nccl/cuda_check.h"
-#include "collectives/backends/nccl/nccl_communicator.h"
+#include "collectives/cuda/cuda_check.h"
 #include "common/error.h"
 #include "orchestrator/train/engine.h"
 #include "orchestrator/train/gpu/gpu_kernels.h"
@@ -20,7 +19,7 @@
 namespace dojo::train {
 namespace {
 
-using collectives::nccl::check_cuda;
+using collectives::cuda::check_cuda;
 
 void check_cublas(cublasStatus_t status, const char* call) {
   if (status != CUBLAS_STATUS_SUCCESS) {
@@ -64,7 +63,7 @@ class GpuEngine : public Engine {
  public:
   GpuEngine(const MlpShape& shape, std::uint64_t seed, const config::OptimizerConfig& optimizer,
             std::int64_t total_steps, config::Precision precision,
-            collectives::nccl::NcclCommunicator& comm)
+            collectives::Communicator& comm)
       : comm_(comm),
         optimizer_(optimizer),
         total_steps_(total_steps),
@@ -311,7 +310,7 @@ class GpuEngine : public Engine {
     return host;
   }
 
-  collectives::nccl::NcclCommunicator& comm_;
+  collectives::Communicator& comm_;
   config::OptimizerConfig optimizer_;
   std::int64_t total_steps_;
   std::int64_t steps_ = 0;
@@ -346,14 +345,13 @@ std::unique_ptr<Engine> make_gpu_engine(const MlpShape& shape, std::uint64_t see
                                         const config::OptimizerConfig& optimizer,
                                         std::int64_t total_steps, config::Precision precision,
                                         collectives::Communicator& comm) {
-  auto* nccl = dynamic_cast<collectives::nccl::NcclCommunicator*>(&comm);
-  if (nccl == nullptr) {
+  if (comm.memory() != collectives::MemoryKind::kDevice) {
     throw Error(
         "workload.device gpu needs the nccl collectives backend (collectives.backend: "
         "nccl, or auto on GPU nodes), not " +
         comm.backend());
   }
-  return std::make_unique<GpuEngine>(shape, seed, optimizer, total_steps, precision, *nccl);
+  return std::make_unique<GpuEngine>(shape, seed, optimizer, total_steps, precision, comm);
 }
 
 }  // namespace dojo::train

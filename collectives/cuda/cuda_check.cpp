@@ -1,22 +1,27 @@
-#include "collectives/backends/nccl/cuda_check.h"
+#include "collectives/cuda/cuda_check.h"
 
 #include <cstdlib>
 #include <string>
 
 #include "collectives/error.h"
+#include "common/numbers.h"
 
-namespace dojo::collectives::nccl {
+namespace dojo::collectives::cuda {
 namespace {
 
 int rank_from_environment() {
   for (const char* name : {"RANK", "OMPI_COMM_WORLD_RANK"}) {
-    if (const char* value = std::getenv(name))
-      return std::atoi(value);
+    if (const char* value = std::getenv(name)) {
+      const auto rank = parse_integer(value);
+      return rank ? static_cast<int>(*rank) : -1;
+    }
   }
   return -1;
 }
 
-[[noreturn]] void fail(const char* call, const std::string& reason, std::source_location where) {
+}  // namespace
+
+void fail_call(const char* call, const std::string& reason, std::source_location where) {
   CollectiveContext context;
   context.op = call;
   context.rank = rank_from_environment();
@@ -26,18 +31,10 @@ int rank_from_environment() {
   throw CollectiveError(context, reason);
 }
 
-}  // namespace
-
 void check_cuda(cudaError_t rc, const char* call, std::source_location where) {
   if (rc == cudaSuccess)
     return;
-  fail(call, std::string(cudaGetErrorName(rc)) + ": " + cudaGetErrorString(rc), where);
-}
-
-void check_nccl(ncclResult_t rc, const char* call, std::source_location where) {
-  if (rc == ncclSuccess || rc == ncclInProgress)
-    return;
-  fail(call, std::string("NCCL: ") + ncclGetErrorString(rc), where);
+  fail_call(call, std::string(cudaGetErrorName(rc)) + ": " + cudaGetErrorString(rc), where);
 }
 
 int visible_devices() {
@@ -45,4 +42,4 @@ int visible_devices() {
   return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
 }
 
-}  // namespace dojo::collectives::nccl
+}  // namespace dojo::collectives::cuda
