@@ -92,8 +92,8 @@ bool for_each_run(const std::string& encoded, Visit visit) {
   bool any = false;
   while (std::getline(in, item, ',')) {
     const std::size_t x = item.find('x');
-    const auto count = x == std::string::npos ? std::optional<std::int64_t>(1)
-                                              : parse_integer(item.substr(0, x));
+    const auto count =
+        x == std::string::npos ? std::optional<std::int64_t>(1) : parse_integer(item.substr(0, x));
     const auto share = parse_integer(x == std::string::npos ? item : item.substr(x + 1));
     if (!count || !share || *count < 1 || *share < 0 || *share > INT32_MAX)
       return false;
@@ -110,8 +110,8 @@ std::string shares_text(const std::vector<int>& shares) {
   std::string text;
   for (const auto& [count, share] : runs_of(shares)) {
     text += text.empty() ? "" : ", ";
-    text += count > 1 ? std::to_string(count) + " x " + std::to_string(share)
-                      : std::to_string(share);
+    text +=
+        count > 1 ? std::to_string(count) + " x " + std::to_string(share) : std::to_string(share);
   }
   return text;
 }

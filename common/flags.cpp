@@ -18,12 +18,14 @@ CLI::Option* Flags::text(const std::string& names, std::string& value) {
 }
 
 CLI::Option* Flags::text(const std::string& names, std::optional<std::string>& value) {
-  return app_.add_option_function<std::string>(names, [&value](const std::string& v) { value = v; });
+  return app_.add_option_function<std::string>(names,
+                                               [&value](const std::string& v) { value = v; });
 }
 
 CLI::Option* Flags::list(const std::string& names, std::vector<std::string>& values) {
-  return app_.add_option(names, values)->allow_extra_args(false)->multi_option_policy(
-      CLI::MultiOptionPolicy::TakeAll);
+  return app_.add_option(names, values)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 CLI::Option* Flags::flag(const std::string& names, bool& value) {

@@ -11,9 +11,9 @@
 #include <cstring>
 #include <vector>
 
-#include "collectives/cuda/cuda_check.h"
 #include "collectives/bootstrap.h"
 #include "collectives/communicator.h"
+#include "collectives/cuda/cuda_check.h"
 
 using namespace dojo::collectives;
 using dojo::collectives::cuda::check_cuda;

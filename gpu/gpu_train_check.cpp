@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
-#include "collectives/cuda/cuda_check.h"
 #include "collectives/communicator.h"
+#include "collectives/cuda/cuda_check.h"
 #include "orchestrator/train/engine.h"
 
 using namespace dojo;

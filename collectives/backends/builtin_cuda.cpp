@@ -2,9 +2,9 @@
 #include <mutex>
 
 #include "collectives/backends/mpi/mpi_communicator.h"
-#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/nccl_communicator.h"
 #include "collectives/communicator.h"
+#include "collectives/cuda/cuda_check.h"
 
 namespace dojo::collectives {
 

@@ -1,9 +1,9 @@
 // The backends of the GPU-only build (scripts/gpu-check): nccl, no MPI.
 #include <mutex>
 
-#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/nccl_communicator.h"
 #include "collectives/communicator.h"
+#include "collectives/cuda/cuda_check.h"
 
 namespace dojo::collectives {
 

@@ -151,7 +151,8 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   if (format != "table" && format != "json")
     throw UsageError("--format expects table or json, got \"" + format + "\"");
   const std::filesystem::path basic_auth_file = basic_auth_text;
-  const std::vector<std::filesystem::path> cluster_files(cluster_texts.begin(), cluster_texts.end());
+  const std::vector<std::filesystem::path> cluster_files(cluster_texts.begin(),
+                                                         cluster_texts.end());
   const std::filesystem::path state_dir =
       state_dir_text.empty() ? launch::default_state_dir() : std::filesystem::path(state_dir_text);
   const std::filesystem::path out_file = out_text;

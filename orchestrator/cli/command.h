@@ -11,7 +11,6 @@
 
 namespace dojo::cli {
 
-
 struct Streams {
   std::ostream& out;
   std::ostream& err;

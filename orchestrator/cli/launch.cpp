@@ -3,8 +3,8 @@
 #include <iostream>
 #include <string>
 
-#include "common/error.h"
 #include "common/build_info.h"
+#include "common/error.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/launch/launcher.h"
 #include "orchestrator/launch/rank_env.h"

@@ -53,7 +53,8 @@ int run_calibrate(std::span<const std::string> args, Streams& io) {
   if (!min_bytes_text.empty()) {
     const auto size = parse_byte_size(min_bytes_text);
     if (!size)
-      throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + min_bytes_text + "\"");
+      throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + min_bytes_text +
+                       "\"");
     min_bytes = static_cast<double>(*size);
   }
   if (format != "yaml" && format != "json")

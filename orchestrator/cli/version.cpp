@@ -1,8 +1,8 @@
 #include <ostream>
 
+#include "common/build_info.h"
 #include "common/error.h"
 #include "common/flags.h"
-#include "common/build_info.h"
 #include "orchestrator/cli/command.h"
 
 namespace dojo::cli {

@@ -128,7 +128,8 @@ config::ClusterConfig where_to_run(const LaunchOptions& options, const config::J
   alone.name = "this-machine";
   const int wanted = job.resources.ranks.value_or(1);
   const int cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  alone.nodes.push_back({"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
+  alone.nodes.push_back(
+      {"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
   return alone;
 }
 
@@ -146,9 +147,9 @@ std::vector<std::string> rank_program(const LaunchOptions& options, const config
   }
   if (!options.job_file)
     throw UsageError("a built-in workload needs a job file");
-  program.insert(program.end(), {options.dojo_binary.string(), "worker",
-                                 fs::absolute(*options.job_file).string(), "--run-dir",
-                                 run_dir.string()});
+  program.insert(program.end(),
+                 {options.dojo_binary.string(), "worker", fs::absolute(*options.job_file).string(),
+                  "--run-dir", run_dir.string()});
   for (const config::Override& o : options.overrides) {
     program.push_back("--set");
     program.push_back(o.flag.substr(kSetFlag.size()));  // key.path=value
@@ -211,7 +212,8 @@ class JobRun {
   int run() {
     if (options_.dry_run)
       return dry_run();
-    placement_ = ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); });
+    placement_ =
+        ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); });
     booked_ = true;
     adopt(placement_);
     prepare_run_directory();
@@ -258,9 +260,8 @@ class JobRun {
     spec_.mpirun = options_.mpirun;
     spec_.hostfile = run_dir_ / "hostfile";
     spec_.ranks = placement_.ranks;
-    spec_.network_interface = local_ && cluster_.network.interface == "lo"
-                                  ? std::string()
-                                  : cluster_.network.interface;
+    spec_.network_interface =
+        local_ && cluster_.network.interface == "lo" ? std::string() : cluster_.network.interface;
     spec_.rsh_agent = options_.rsh_agent;
     spec_.as_root = ::geteuid() == 0;
     spec_.program = rank_program(options_, job_, run_dir_);
@@ -329,14 +330,14 @@ class JobRun {
                            {"ranks", placement_.ranks},
                            {"h100e", placement_.h100e},
                            {"run_dir", run_dir_.string()}});
-    events_->add("placement", {{"hosts", hosts_json(placement_)}, {"shares", shares_json(shares_)}});
+    events_->add("placement",
+                 {{"hosts", hosts_json(placement_)}, {"shares", shares_json(shares_)}});
   }
 
   /// Ranks reach the launcher over the cluster's network when it names an
   /// interface, else through this host's name (or loopback for a local job).
   void start_heartbeats() {
-    const std::string cluster_address =
-        local_ ? "" : interface_address(cluster_.network.interface);
+    const std::string cluster_address = local_ ? "" : interface_address(cluster_.network.interface);
     heartbeats_ = std::make_unique<heartbeat::Receiver>(
         local_ ? "127.0.0.1" : (cluster_address.empty() ? "0.0.0.0" : cluster_address), 0);
     const std::string reachable_as =

@@ -34,8 +34,8 @@ int exec_with_rank_env(const std::vector<std::string>& command, std::string& err
   // DOJO_BATCH_SHARES is run-length encoded ("85000x128"): this rank's entry.
   if (const char* shares = std::getenv("DOJO_BATCH_SHARES")) {
     const std::optional<std::int64_t> rank = parse_integer(std::getenv("RANK"));
-    const std::optional<int> share = rank ? share_of_rank(shares, static_cast<long>(*rank))
-                                          : std::nullopt;
+    const std::optional<int> share =
+        rank ? share_of_rank(shares, static_cast<long>(*rank)) : std::nullopt;
     if (!share) {
       error = std::string("DOJO_BATCH_SHARES=\"") + shares + "\" has no share for rank " +
               std::getenv("RANK");

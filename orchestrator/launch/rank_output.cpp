@@ -41,7 +41,8 @@ Tag match_tag(const std::string& text, std::size_t at) {
   long job = 0, rank = 0;
   const bool ok = digits(job) && literal(",") && digits(rank) && literal("]<");
   if (ok) {
-    for (const auto& [name, stream] : {std::pair{"stdout>:", 0}, {"stderr>:", 1}, {"stddiag>:", 2}}) {
+    for (const auto& [name, stream] :
+         {std::pair{"stdout>:", 0}, {"stderr>:", 1}, {"stddiag>:", 2}}) {
       const std::size_t before = i;
       if (literal(name)) {
         tag.match = Tag::Match::kFull;

@@ -30,9 +30,9 @@ class RankOutput {
   std::string line_of(std::pair<int, int> source, const std::string& line) const;
 
   bool prefixed_;
-  std::string pending_;                 ///< a piece that may be the start of a tag
-  std::pair<int, int> source_{-1, 0};   ///< who writes the text that follows
-  bool at_line_start_ = true;           ///< of the tagged stream as mpirun writes it
+  std::string pending_;                ///< a piece that may be the start of a tag
+  std::pair<int, int> source_{-1, 0};  ///< who writes the text that follows
+  bool at_line_start_ = true;          ///< of the tagged stream as mpirun writes it
   std::map<std::pair<int, int>, std::string> partial_;  ///< unfinished lines by source
 };
 

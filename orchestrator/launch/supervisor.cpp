@@ -86,7 +86,6 @@ std::vector<int> failed_ranks_in(const std::string& output) {
   return {ranks.begin(), ranks.end()};
 }
 
-
 /// How long one wait for output lasts before the other checks run.
 constexpr int kPollMilliseconds = 50;
 /// How much of the latest output is kept to find failed ranks in.
@@ -101,7 +100,8 @@ constexpr double kSilentMarginSeconds = 2.0;
 std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std::string>& hosts) {
   std::string who;
   for (int r : ranks) {
-    const std::string host = r < static_cast<int>(hosts.size()) ? hosts[static_cast<std::size_t>(r)] : "?";
+    const std::string host =
+        r < static_cast<int>(hosts.size()) ? hosts[static_cast<std::size_t>(r)] : "?";
     who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
   }
   return who;
@@ -323,11 +323,10 @@ class Attempt {
     const std::vector<int> silent = watch_.silent();
     result_.failed_ranks = silent.empty() ? stalled : silent;
     end_by_killing(AttemptResult::Outcome::kHung,
-                   silent.empty() ? std::string(text) + " from " +
-                                        describe_ranks(stalled, options_.rank_hosts)
-                                  : std::string(text) + "; " +
-                                        describe_ranks(silent, options_.rank_hosts) +
-                                        " stopped sending heartbeats");
+                   silent.empty()
+                       ? std::string(text) + " from " + describe_ranks(stalled, options_.rank_hosts)
+                       : std::string(text) + "; " + describe_ranks(silent, options_.rank_hosts) +
+                             " stopped sending heartbeats");
   }
 
   void check_wall_time() {

@@ -85,8 +85,8 @@ class MlpWorkload : public Workload {
     std::snprintf(line, sizeof(line),
                   "epoch %lld/%d step %lld/%lld loss %.4f acc %.4f samples/s %.0f eta %s",
                   static_cast<long long>(p.epoch), p.epochs, static_cast<long long>(p.step),
-                  static_cast<long long>(p.total_steps), p.loss, p.accuracy,
-                  p.samples_per_second, duration_text(p.eta_seconds).c_str());
+                  static_cast<long long>(p.total_steps), p.loss, p.accuracy, p.samples_per_second,
+                  duration_text(p.eta_seconds).c_str());
     return line;
   }
 
@@ -123,8 +123,7 @@ class MlpWorkload : public Workload {
 
   std::optional<double> evaluate() override {
     const std::size_t begin = test_.count * static_cast<std::size_t>(comm_.rank()) / comm_.size();
-    const std::size_t end =
-        test_.count * static_cast<std::size_t>(comm_.rank() + 1) / comm_.size();
+    const std::size_t end = test_.count * static_cast<std::size_t>(comm_.rank() + 1) / comm_.size();
     double totals[2] = {0, 0};
     for (std::size_t at = begin; at < end; at += kEvaluationChunk) {
       const std::size_t rows = std::min(kEvaluationChunk, end - at);

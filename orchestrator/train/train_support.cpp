@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
-#include "common/error.h"
 #include "common/batch_shares.h"
+#include "common/error.h"
 #include "orchestrator/train/train_support.h"
 
 namespace dojo::train {

@@ -49,8 +49,8 @@ void Trainer::start() {
   collectives::BucketerOptions bucket_options;
   bucket_options.bucket_bytes = static_cast<std::size_t>(job_.collectives.bucket_mib * (1 << 20));
   bucket_options.bf16_compression = job_.collectives.compression == config::Compression::kBf16;
-  bucketer_ = std::make_unique<collectives::Bucketer>(comm_, workload_->parameter_counts(),
-                                                      bucket_options);
+  bucketer_ =
+      std::make_unique<collectives::Bucketer>(comm_, workload_->parameter_counts(), bucket_options);
 
   state_.job = job_.name;
   state_.seed = config_.seed;
@@ -72,8 +72,8 @@ void Trainer::start() {
     write_file_atomically((options_.run_dir / "metrics.port").string(),
                           std::to_string(exporter_->port()) + "\n");
   }
-  const StartFacts facts{comm_.size(),   comm_.backend(), config_.global_batch, share_,
-                         total_steps_,   bucketer_->plan().buckets.size()};
+  const StartFacts facts{comm_.size(), comm_.backend(), config_.global_batch,
+                         share_,       total_steps_,    bucketer_->plan().buckets.size()};
   say(workload_->start_line(facts) +
       (exporter_ ? ", metrics on " + exporter_->endpoint() : std::string()));
   if (leader_ && workload_->has_loss())
@@ -149,8 +149,7 @@ void Trainer::update(double loss) {
   const double norm = workload_->gradient_norm(grads);
   if (std::isfinite(norm) && std::isfinite(loss)) {
     const double limit = config_.optimizer.clip_grad_norm;
-    const float clip =
-        limit > 0 && norm > limit ? static_cast<float>(limit / (norm + 1e-6)) : 1.0f;
+    const float clip = limit > 0 && norm > limit ? static_cast<float>(limit / (norm + 1e-6)) : 1.0f;
     workload_->apply(grads, clip);
     return;
   }
@@ -211,10 +210,9 @@ void Trainer::report_progress(const StepFigures& f, bool epoch_done, bool last) 
     return;
   const double elapsed = seconds_since(recent_start_);
   Progress p;
-  p.samples_per_second =
-      elapsed > 0 ? static_cast<double>(state_.step - recent_start_step_) * config_.global_batch /
-                        elapsed
-                  : 0;
+  p.samples_per_second = elapsed > 0 ? static_cast<double>(state_.step - recent_start_step_) *
+                                           config_.global_batch / elapsed
+                                     : 0;
   p.epoch = std::min<std::int64_t>(state_.epoch + (epoch_done ? 0 : 1), config_.epochs);
   p.epochs = config_.epochs;
   p.step = state_.step;
@@ -251,10 +249,10 @@ void Trainer::finish(Clock::time_point wall_start) {
   summary_.steps = state_.step;
   summary_.skipped_steps = state_.skipped_steps;
   summary_.wall_seconds = seconds_since(wall_start);
-  summary_.samples_per_second = step_seconds_total_ > 0
-                                    ? static_cast<double>(steps_this_attempt_) *
-                                          config_.global_batch / step_seconds_total_
-                                    : 0;
+  summary_.samples_per_second =
+      step_seconds_total_ > 0
+          ? static_cast<double>(steps_this_attempt_) * config_.global_batch / step_seconds_total_
+          : 0;
   if (leader_) {
     write_summary(options_.run_dir / "summary.json", job_.name, comm_.size(), config_.global_batch,
                   summary_);

@@ -41,9 +41,9 @@ struct StepReport {
 
 /// What the all-gathered reports of one step say, the same on every rank.
 struct StepFigures {
-  double loss = 0;      ///< mean over the global batch
-  double accuracy = 0;  ///< of the global batch
-  bool stop = false;    ///< some rank was asked to stop
+  double loss = 0;             ///< mean over the global batch
+  double accuracy = 0;         ///< of the global batch
+  bool stop = false;           ///< some rank was asked to stop
   double compute_seconds = 0;  ///< this rank's
   int slowest_rank = 0;
   double straggler_ratio = 1;  ///< slowest compute over the mean

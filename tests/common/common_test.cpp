@@ -100,8 +100,8 @@ TEST_CASE("the flag parser takes flags, lists and positionals and names what it 
   flags.list("--set", sets);
   flags.flag("--dry-run", dry);
   flags.positionals("FILE", files);
-  const std::vector<std::string> args = {"a.yaml", "--set", "x=1", "--value=v", "--set=y=2",
-                                         "--dry-run", "b.yaml"};
+  const std::vector<std::string> args = {"a.yaml",    "--set",     "x=1",   "--value=v",
+                                         "--set=y=2", "--dry-run", "b.yaml"};
   flags.parse(args);
   CHECK(value == "v");
   CHECK(sets == std::vector<std::string>{"x=1", "y=2"});
@@ -111,8 +111,8 @@ TEST_CASE("the flag parser takes flags, lists and positionals and names what it 
   dojo::Flags strict("test");
   std::string n;
   strict.text("--n", n);
-  CHECK_THROWS_WITH_AS(strict.parse(std::vector<std::string>{"--bogus"}), "unknown flag \"--bogus\"",
-                       dojo::UsageError);
+  CHECK_THROWS_WITH_AS(strict.parse(std::vector<std::string>{"--bogus"}),
+                       "unknown flag \"--bogus\"", dojo::UsageError);
   dojo::Flags missing("test");
   missing.text("--n", n);
   CHECK_THROWS_WITH_AS(missing.parse(std::vector<std::string>{"--n"}), "--n needs a value",

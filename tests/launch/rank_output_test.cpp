@@ -26,7 +26,8 @@ TEST_CASE("tags split across reads, several lines a chunk, stderr, and mpirun's 
   text += out.feed("[1,2]<stdout>:tail without newline");
   text += out.flush();
   CHECK(text ==
-        "[rank 3] a\n[rank 3] b\nmpirun noticed that process rank 3\n[rank 2] tail without newline\n");
+        "[rank 3] a\n[rank 3] b\nmpirun noticed that process rank 3\n[rank 2] tail without "
+        "newline\n");
 }
 
 TEST_CASE("a one-rank job's lines have no prefix; brackets in text are text") {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "common/error.h"
 #include "common/batch_shares.h"
+#include "common/error.h"
 #include "orchestrator/train/data_parallel.h"
 #include "orchestrator/train/fashion_mnist.h"
 #include "tests/support.h"

@@ -49,4 +49,3 @@ TEST_CASE("backward matches finite differences and reports the last layer first"
   }
   CHECK(checked > 20);
 }
-

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "collectives/cuda/cuda_check.h"
 #include "collectives/backends/nccl/kernels.h"
+#include "collectives/cuda/cuda_check.h"
 #include "common/error.h"
 
 namespace dojo::collectives::nccl {

@@ -62,8 +62,7 @@ class DeviceArray {
 class GpuEngine : public Engine {
  public:
   GpuEngine(const MlpShape& shape, std::uint64_t seed, const config::OptimizerConfig& optimizer,
-            std::int64_t total_steps, config::Precision precision,
-            collectives::Communicator& comm)
+            std::int64_t total_steps, config::Precision precision, collectives::Communicator& comm)
       : comm_(comm),
         optimizer_(optimizer),
         total_steps_(total_steps),
