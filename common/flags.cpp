@@ -1,5 +1,6 @@
 #include "common/flags.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "common/error.h"
@@ -17,11 +18,6 @@ CLI::Option* Flags::text(const std::string& names, std::string& value) {
   return app_.add_option(names, value);
 }
 
-CLI::Option* Flags::text(const std::string& names, std::optional<std::string>& value) {
-  return app_.add_option_function<std::string>(names,
-                                               [&value](const std::string& v) { value = v; });
-}
-
 CLI::Option* Flags::list(const std::string& names, std::vector<std::string>& values) {
   return app_.add_option(names, values)
       ->allow_extra_args(false)
@@ -30,6 +26,23 @@ CLI::Option* Flags::list(const std::string& names, std::vector<std::string>& val
 
 CLI::Option* Flags::flag(const std::string& names, bool& value) {
   return app_.add_flag(names, value);
+}
+
+CLI::Option* Flags::value(const std::string& names, std::function<void(const std::string&)> take) {
+  return app_.add_option_function<std::string>(names, std::move(take));
+}
+
+CLI::Option* Flags::number(const std::string& name, double& target, double min, double max) {
+  return value(name, [name, &target, min, max](const std::string& v) {
+    target = number_flag(name, v, min, max);
+  });
+}
+
+CLI::Option* Flags::choice(const std::string& name, std::string& target,
+                           std::vector<std::string> choices) {
+  return value(name, [name, &target, choices = std::move(choices)](const std::string& v) {
+    target = choice_flag(name, v, choices);
+  });
 }
 
 CLI::Option* Flags::positionals(const std::string& name, std::vector<std::string>& values) {
@@ -75,6 +88,16 @@ double number_flag(const std::string& flag, const std::string& value, double min
     throw UsageError(flag + " expects a number from " + range.str() + ", got \"" + value + "\"");
   }
   return *x;
+}
+
+std::string choice_flag(const std::string& flag, const std::string& value,
+                        const std::vector<std::string>& choices) {
+  if (std::find(choices.begin(), choices.end(), value) != choices.end())
+    return value;
+  std::string list;
+  for (std::size_t i = 0; i < choices.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+  throw UsageError(flag + " expects " + list + ", got \"" + value + "\"");
 }
 
 }  // namespace dojo

@@ -5,12 +5,24 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
-#include <optional>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace dojo {
+
+/// `value` of `flag` as an integer in [min, max]; UsageError otherwise:
+/// `-n expects an integer from 1 to 1000, got "x"`.
+std::int64_t integer_flag(const std::string& flag, const std::string& value, std::int64_t min,
+                          std::int64_t max);
+/// `value` of `flag` as a finite number in [min, max]; UsageError otherwise.
+double number_flag(const std::string& flag, const std::string& value, double min, double max);
+
+/// `value` of `flag` when it is one of `choices`; UsageError otherwise:
+/// `--format expects table, json or csv, got "xml"`.
+std::string choice_flag(const std::string& flag, const std::string& value,
+                        const std::vector<std::string>& choices);
 
 class Flags {
  public:
@@ -19,29 +31,35 @@ class Flags {
   explicit Flags(const std::string& name);
 
   CLI::App& app() { return app_; }
-  /// A flag with a value kept as text; read it with the typed helpers below,
-  /// which name the flag in their errors.
+  /// A flag with a value taken as it is (a path, a name).
   CLI::Option* text(const std::string& names, std::string& value);
-  CLI::Option* text(const std::string& names, std::optional<std::string>& value);
   /// A flag given any number of times (--set a=1 --set b=2).
   CLI::Option* list(const std::string& names, std::vector<std::string>& values);
   CLI::Option* flag(const std::string& names, bool& value);
   /// Positional arguments, in order.
   CLI::Option* positionals(const std::string& name, std::vector<std::string>& values);
+  /// A flag whose value `take` converts and checks when it is parsed,
+  /// throwing UsageError with its own message for a bad one.
+  CLI::Option* value(const std::string& names, std::function<void(const std::string&)> take);
+  /// An integer flag in [min, max] (integer_flag's message names it).
+  template <typename Int>
+  CLI::Option* integer(const std::string& name, Int& target, std::int64_t min, std::int64_t max) {
+    return value(name, [name, &target, min, max](const std::string& v) {
+      target = static_cast<Int>(integer_flag(name, v, min, max));
+    });
+  }
+  /// A number flag in [min, max] (number_flag's message names it).
+  CLI::Option* number(const std::string& name, double& target, double min, double max);
+  /// A flag that takes one of `choices` (choice_flag's message names it).
+  CLI::Option* choice(const std::string& name, std::string& target,
+                      std::vector<std::string> choices);
 
   /// Parses `args` (the command's arguments, in order). Throws UsageError:
-  /// `unknown flag "--x"`, `--x needs a value`, ...
+  /// `unknown flag "--x"`, `--x needs a value`, or the flag's own message.
   void parse(std::span<const std::string> args);
 
  private:
   CLI::App app_;
 };
-
-/// `value` of `flag` as an integer in [min, max]; UsageError otherwise:
-/// `-n expects an integer from 1 to 1000, got "x"`.
-std::int64_t integer_flag(const std::string& flag, const std::string& value, std::int64_t min,
-                          std::int64_t max);
-/// `value` of `flag` as a finite number in [min, max]; UsageError otherwise.
-double number_flag(const std::string& flag, const std::string& value, double min, double max);
 
 }  // namespace dojo

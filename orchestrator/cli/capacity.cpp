@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -82,132 +83,134 @@ std::optional<double> ledger_allocated(const std::filesystem::path& state_dir) {
   return total;
 }
 
+config::Date date_arg(const std::string& flag, const std::string& value) {
+  const auto date = config::Date::parse(value);
+  if (!date)
+    throw UsageError(flag + " expects a date as YYYY-MM-DD, got \"" + value + "\"");
+  return *date;
+}
+
+/// The flags of one capacity command, converted and checked.
+struct CapacityArgs {
+  std::string command;  ///< report, chart, serve, backfill
+  std::filesystem::path config_file = default_capacity_config();
+  config::Date as_of = config::Date::today();
+  std::optional<config::Date> fixed_as_of;  ///< --as-of given
+  std::filesystem::path state_dir = launch::default_state_dir();
+  std::string format = "table";
+  std::filesystem::path out_file;
+  std::optional<config::Date> from;
+  int step_days = 1;
+  std::optional<metrics::ExporterOptions> listen;
+  std::string render_cache = "on";
+  std::vector<std::string> cluster_files;
+  std::filesystem::path basic_auth_file;
+};
+
+CapacityArgs parse_capacity_args(std::span<const std::string> args) {
+  CapacityArgs a;
+  a.command = args[0];
+  const bool chart = a.command == "chart", serve = a.command == "serve",
+             backfill = a.command == "backfill";
+  Flags flags("capacity " + a.command);
+  flags.value("--config", [&](const std::string& v) { a.config_file = v; });
+  flags.value("--as-of",
+              [&](const std::string& v) { a.as_of = *(a.fixed_as_of = date_arg("--as-of", v)); });
+  flags.value("--state-dir", [&](const std::string& v) { a.state_dir = v; });
+  if (backfill) {
+    flags.value("--from", [&](const std::string& v) { a.from = date_arg("--from", v); });
+    flags.value("--step-days", [&](const std::string& v) {
+      const auto days = parse_integer(v);
+      if (!days || *days < 1 || *days > 9999)
+        throw UsageError("--step-days expects a whole number of days from 1, got \"" + v + "\"");
+      a.step_days = static_cast<int>(*days);
+    });
+  }
+  if (chart || backfill)
+    flags.value("--out", [&](const std::string& v) { a.out_file = v; });
+  if (serve) {
+    flags.value("--listen", [&](const std::string& v) { a.listen = parse_listen(v); });
+    flags.choice("--render-cache", a.render_cache, {"on", "off"});
+    flags.list("--cluster", a.cluster_files);
+    flags.value("--basic-auth-file", [&](const std::string& v) { a.basic_auth_file = v; });
+  }
+  if (a.command == "report")
+    flags.choice("--format", a.format, {"table", "json"});
+  flags.parse(args.subspan(1));
+  if (chart && a.out_file.empty())
+    throw UsageError("capacity chart needs --out FILE.svg");
+  if (backfill && a.out_file.empty())
+    throw UsageError("capacity backfill needs --out FILE");
+  if (serve && !a.listen)
+    throw UsageError("capacity serve needs --listen HOST:PORT");
+  return a;
+}
+
+/// Serves the report as Prometheus gauges until SIGINT or SIGTERM.
+int serve(const config::CapacityConfig& capacity, CapacityArgs& a, Streams& io) {
+  if (!a.basic_auth_file.empty())
+    a.listen->basic_auth = read_basic_auth(a.basic_auth_file);
+  // Block the stop signals before the exporter's threads start, so they
+  // inherit the mask and only sigwait below sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  auto collector = std::make_shared<capacity::Collector>(
+      capacity, a.fixed_as_of, [state_dir = a.state_dir] { return ledger_allocated(state_dir); });
+  for (const auto& file : a.cluster_files)
+    collector->add_nodes(config::load_cluster(file));
+  metrics::Exporter exporter(*a.listen);
+  exporter.add(collector);
+  if (a.render_cache == "on") {
+    exporter.cache_while(
+        [collector, ledger = a.state_dir / "ledger.tsv"] { return collector->version(ledger); });
+  }
+  io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
+         << (a.listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  io.out << "dojo capacity: stopped by signal " << sig << std::endl;
+  return kExitOk;
+}
+
+/// Writes the series history as OpenMetrics for promtool.
+int backfill(const config::CapacityConfig& capacity, const CapacityArgs& a, Streams& io) {
+  const config::Date start = a.from ? *a.from : capacity::first_online(capacity);
+  write_file_atomically(a.out_file.string(),
+                        capacity::openmetrics_backfill(capacity, start, a.as_of, a.step_days));
+  io.out << "wrote " << a.out_file.string() << " (" << start.str() << " to " << a.as_of.str()
+         << ", every " << a.step_days << (a.step_days == 1 ? " day" : " days")
+         << "); load it with: promtool tsdb create-blocks-from openmetrics " << a.out_file.string()
+         << " DATA_DIR\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_capacity(std::span<const std::string> args, Streams& io) {
+  static const std::vector<std::string> kCommands = {"report", "chart", "serve", "backfill"};
   if (args.empty())
     throw UsageError("which capacity command? (report, chart, serve, backfill)");
-  const bool chart = args[0] == "chart";
-  const bool serve = args[0] == "serve";
-  const bool backfill = args[0] == "backfill";
-  if (args[0] != "report" && !chart && !serve && !backfill) {
+  if (std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
     throw UsageError("unknown capacity command \"" + args[0] +
                      "\" (report, chart, serve, backfill)");
   }
-  Flags flags("capacity " + args[0]);
-  std::string config_text, as_of_text, from_text, step_days_text, out_text, listen_text,
-      render_cache_text, basic_auth_text, state_dir_text, format = "table";
-  std::vector<std::string> cluster_texts;
-  flags.text("--config", config_text);
-  flags.text("--as-of", as_of_text);
-  flags.text("--state-dir", state_dir_text);
-  if (backfill) {
-    flags.text("--from", from_text);
-    flags.text("--step-days", step_days_text);
-  }
-  if (chart || backfill)
-    flags.text("--out", out_text);
-  if (serve) {
-    flags.text("--listen", listen_text);
-    flags.text("--render-cache", render_cache_text);
-    flags.list("--cluster", cluster_texts);
-    flags.text("--basic-auth-file", basic_auth_text);
-  }
-  if (!chart && !serve && !backfill)
-    flags.text("--format", format);
-  flags.parse(args.subspan(1));
-
-  const std::filesystem::path config_file =
-      config_text.empty() ? default_capacity_config() : std::filesystem::path(config_text);
-  config::Date as_of = config::Date::today();
-  std::optional<config::Date> fixed_as_of;
-  if (!as_of_text.empty()) {
-    const auto date = config::Date::parse(as_of_text);
-    if (!date)
-      throw UsageError("--as-of expects a date as YYYY-MM-DD, got \"" + as_of_text + "\"");
-    as_of = *date;
-    fixed_as_of = *date;
-  }
-  std::optional<config::Date> from;
-  if (!from_text.empty()) {
-    from = config::Date::parse(from_text);
-    if (!from)
-      throw UsageError("--from expects a date as YYYY-MM-DD, got \"" + from_text + "\"");
-  }
-  int step_days = 1;
-  if (!step_days_text.empty()) {
-    const auto days = parse_integer(step_days_text);
-    if (!days || *days < 1 || *days > 9999)
-      throw UsageError("--step-days expects a whole number of days from 1, got \"" +
-                       step_days_text + "\"");
-    step_days = static_cast<int>(*days);
-  }
-  std::optional<metrics::ExporterOptions> listen;
-  if (!listen_text.empty())
-    listen = parse_listen(listen_text);
-  if (!render_cache_text.empty() && render_cache_text != "on" && render_cache_text != "off")
-    throw UsageError("--render-cache expects on or off, got \"" + render_cache_text + "\"");
-  const bool render_cache = render_cache_text != "off";
-  if (format != "table" && format != "json")
-    throw UsageError("--format expects table or json, got \"" + format + "\"");
-  const std::filesystem::path basic_auth_file = basic_auth_text;
-  const std::vector<std::filesystem::path> cluster_files(cluster_texts.begin(),
-                                                         cluster_texts.end());
-  const std::filesystem::path state_dir =
-      state_dir_text.empty() ? launch::default_state_dir() : std::filesystem::path(state_dir_text);
-  const std::filesystem::path out_file = out_text;
-  if (chart && out_file.empty())
-    throw UsageError("capacity chart needs --out FILE.svg");
-  if (backfill && out_file.empty())
-    throw UsageError("capacity backfill needs --out FILE");
-  if (serve && !listen)
-    throw UsageError("capacity serve needs --listen HOST:PORT");
-  const config::CapacityConfig capacity = config::load_capacity(config_file);
-  if (serve) {
-    if (!basic_auth_file.empty())
-      listen->basic_auth = read_basic_auth(basic_auth_file);
-    // Block the stop signals before the exporter's threads start, so they
-    // inherit the mask and only sigwait below sees them.
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    auto collector = std::make_shared<capacity::Collector>(
-        capacity, fixed_as_of, [state_dir] { return ledger_allocated(state_dir); });
-    for (const auto& file : cluster_files)
-      collector->add_nodes(config::load_cluster(file));
-    metrics::Exporter exporter(*listen);
-    exporter.add(collector);
-    if (render_cache) {
-      exporter.cache_while(
-          [collector, ledger = state_dir / "ledger.tsv"] { return collector->version(ledger); });
-    }
-    io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
-           << (listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
-    int sig = 0;
-    sigwait(&stop, &sig);
-    io.out << "dojo capacity: stopped by signal " << sig << std::endl;
-    return kExitOk;
-  }
-  if (backfill) {
-    const config::Date start = from ? *from : capacity::first_online(capacity);
-    write_file_atomically(out_file.string(),
-                          capacity::openmetrics_backfill(capacity, start, as_of, step_days));
-    io.out << "wrote " << out_file.string() << " (" << start.str() << " to " << as_of.str()
-           << ", every " << step_days << (step_days == 1 ? " day" : " days")
-           << "); load it with: promtool tsdb create-blocks-from openmetrics " << out_file.string()
-           << " DATA_DIR\n";
-    return kExitOk;
-  }
+  CapacityArgs a = parse_capacity_args(args);
+  const config::CapacityConfig capacity = config::load_capacity(a.config_file);
+  if (a.command == "serve")
+    return serve(capacity, a, io);
+  if (a.command == "backfill")
+    return backfill(capacity, a, io);
   // Allocated H100e: the launchers' live bookings, when a ledger exists.
-  const capacity::Report r = capacity::report(capacity, as_of, ledger_allocated(state_dir));
-  if (chart) {
-    write_file_atomically(out_file.string(), capacity::chart_svg(capacity, r));
-    io.out << "wrote " << out_file.string() << "\n";
+  const capacity::Report r = capacity::report(capacity, a.as_of, ledger_allocated(a.state_dir));
+  if (a.command == "chart") {
+    write_file_atomically(a.out_file.string(), capacity::chart_svg(capacity, r));
+    io.out << "wrote " << a.out_file.string() << "\n";
     return kExitOk;
   }
-  io.out << (format == "json" ? capacity::to_json(r) : capacity::to_table(r));
+  io.out << (a.format == "json" ? capacity::to_json(r) : capacity::to_table(r));
   return kExitOk;
 }
 

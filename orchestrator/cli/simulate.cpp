@@ -41,26 +41,22 @@ std::vector<double> parse_list(const std::string& flag, const std::string& text)
 int run_calibrate(std::span<const std::string> args, Streams& io) {
   Flags flags("simulate calibrate");
   std::vector<std::string> files;
-  std::string min_bytes_text, format = "yaml";
+  std::string format = "yaml";
+  double min_bytes = 0;
   flags.positionals("BENCH.csv", files);
-  flags.text("--min-bytes", min_bytes_text);
-  flags.text("--format", format);
+  flags.value("--min-bytes", [&](const std::string& v) {
+    const auto size = parse_byte_size(v);
+    if (!size)
+      throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + v + "\"");
+    min_bytes = static_cast<double>(*size);
+  });
+  flags.choice("--format", format, {"yaml", "json"});
   flags.parse(args);
   if (files.size() > 1)
     throw UsageError("simulate calibrate takes one benchmark file, got \"" + files[1] + "\" too");
-  const std::string file = files.empty() ? std::string() : files[0];
-  double min_bytes = 0;
-  if (!min_bytes_text.empty()) {
-    const auto size = parse_byte_size(min_bytes_text);
-    if (!size)
-      throw UsageError("--min-bytes expects a size (4096, 64K, 8M), got \"" + min_bytes_text +
-                       "\"");
-    min_bytes = static_cast<double>(*size);
-  }
-  if (format != "yaml" && format != "json")
-    throw UsageError("--format expects yaml or json, got \"" + format + "\"");
-  if (file.empty())
+  if (files.empty())
     throw UsageError("simulate calibrate needs BENCH.csv (from `dojo bench allreduce --csv`)");
+  const std::string& file = files[0];
   auto measurements = simulate::read_bench_csv(file);
   std::erase_if(measurements, [&](const simulate::Measurement& m) { return m.bytes < min_bytes; });
   const simulate::Calibration calibration = simulate::fit_ring(measurements);
@@ -72,93 +68,89 @@ int run_calibrate(std::span<const std::string> args, Streams& io) {
   return kExitOk;
 }
 
-}  // namespace
-
-int run_simulate(std::span<const std::string> args_in, Streams& io) {
-  std::vector<std::string> args(args_in.begin(), args_in.end());
-  if (!args.empty() && args[0] == "calibrate")
-    return run_calibrate(std::span<const std::string>(args).subspan(1), io);
-  const bool chart = !args.empty() && args[0] == "chart";
-  if (chart)
-    args.erase(args.begin());
-  Flags flags(chart ? "simulate chart" : "simulate");
-  std::vector<std::string> sets;
-  std::string job_file, cluster_file, format = "table", out_file;
-  std::string h100e_text, devices_text, from_text, to_text, points_text;
-  std::string mfu, per_device_batch, save_s, restart_s;
+/// The flags of `dojo simulate` and `dojo simulate chart`, converted and checked.
+struct SimulateArgs {
+  bool chart = false;
+  std::vector<config::Override> overrides;
+  std::string job_file, cluster_file, out_file, format = "table";
+  std::vector<double> h100e, devices;
+  double from = 1000, to = 100000, points = 40;
   simulate::PlanOptions options;
+};
+
+SimulateArgs parse_simulate_args(std::span<const std::string> args, bool chart) {
+  SimulateArgs a;
+  a.chart = chart;
+  Flags flags(chart ? "simulate chart" : "simulate");
+  auto positive = [&](const std::string& flag, auto& target, bool allow_zero = false) {
+    flags.value(flag, [flag, &target, allow_zero](const std::string& v) {
+      target = parse_positive(flag, v, allow_zero);
+    });
+  };
+  std::vector<std::string> sets;
   flags.list("--set", sets);
-  flags.text("--job", job_file);
-  flags.text("--cluster", cluster_file);
-  flags.text("--accelerator", options.accelerator);
-  flags.text("--mfu", mfu);
-  flags.text("--per-device-batch", per_device_batch);
-  flags.text("--save-s", save_s);
-  flags.text("--restart-s", restart_s);
+  flags.text("--job", a.job_file);
+  flags.text("--cluster", a.cluster_file);
+  flags.text("--accelerator", a.options.accelerator);
+  positive("--mfu", a.options.mfu);
+  positive("--per-device-batch", a.options.per_device_batch);
+  positive("--save-s", a.options.save_seconds);
+  positive("--restart-s", a.options.restart_seconds, true);
   if (chart) {
-    flags.text("--out", out_file);
-    flags.text("--from", from_text);
-    flags.text("--to", to_text);
-    flags.text("--points", points_text);
+    flags.text("--out", a.out_file);
+    positive("--from", a.from);
+    positive("--to", a.to);
+    positive("--points", a.points);
   } else {
-    flags.text("--h100e", h100e_text);
-    flags.text("--devices", devices_text);
-    flags.text("--format", format);
+    flags.value("--h100e", [&](const std::string& v) { a.h100e = parse_list("--h100e", v); });
+    flags.value("--devices", [&](const std::string& v) { a.devices = parse_list("--devices", v); });
+    flags.choice("--format", a.format, {"table", "json", "csv"});
   }
   flags.parse(args);
-  std::vector<config::Override> overrides;
   for (const std::string& set : sets)
-    overrides.push_back(config::parse_override(set));
-  if (format != "table" && format != "json" && format != "csv")
-    throw UsageError("--format expects table, json or csv, got \"" + format + "\"");
-  const std::vector<double> h100e =
-      h100e_text.empty() ? std::vector<double>{} : parse_list("--h100e", h100e_text);
-  const std::vector<double> devices =
-      devices_text.empty() ? std::vector<double>{} : parse_list("--devices", devices_text);
-  const double from = from_text.empty() ? 1000 : parse_positive("--from", from_text);
-  const double to = to_text.empty() ? 100000 : parse_positive("--to", to_text);
-  const double points = points_text.empty() ? 40 : parse_positive("--points", points_text);
-  if (!mfu.empty())
-    options.mfu = parse_positive("--mfu", mfu);
-  if (!per_device_batch.empty())
-    options.per_device_batch = parse_positive("--per-device-batch", per_device_batch);
-  if (!save_s.empty())
-    options.save_seconds = parse_positive("--save-s", save_s);
-  if (!restart_s.empty())
-    options.restart_seconds = parse_positive("--restart-s", restart_s, true);
-  if (job_file.empty())
+    a.overrides.push_back(config::parse_override(set));
+  if (a.job_file.empty())
     throw UsageError("simulate needs --job J.yaml (the model, batch and buckets to plan)");
-  if (chart && out_file.empty())
+  if (chart && a.out_file.empty())
     throw UsageError("simulate chart needs --out FILE.svg");
-  if (!chart && h100e.empty() == devices.empty())
+  if (!chart && a.h100e.empty() == a.devices.empty())
     throw UsageError("simulate needs exactly one of --h100e N[,N...] and --devices N[,N...]");
+  if (chart && (a.points != std::floor(a.points) || a.points < 2 || a.points > 1000))
+    throw UsageError("--points expects a whole number from 2 to 1000");
+  for (double d : a.devices) {
+    if (d != std::floor(d))
+      throw UsageError("--devices expects whole numbers, got " + std::to_string(d));
+  }
+  return a;
+}
 
-  const config::JobConfig job = config::load_job(job_file, overrides);
+}  // namespace
+
+int run_simulate(std::span<const std::string> args, Streams& io) {
+  if (!args.empty() && args[0] == "calibrate")
+    return run_calibrate(args.subspan(1), io);
+  const bool chart = !args.empty() && args[0] == "chart";
+  const SimulateArgs a = parse_simulate_args(chart ? args.subspan(1) : args, chart);
+  const config::JobConfig job = config::load_job(a.job_file, a.overrides);
   std::optional<config::ClusterConfig> cluster;
-  if (!cluster_file.empty())
-    cluster = config::load_cluster(cluster_file);
+  if (!a.cluster_file.empty())
+    cluster = config::load_cluster(a.cluster_file);
   const simulate::PlanInputs inputs =
-      simulate::plan_inputs(job, cluster ? &*cluster : nullptr, options);
-
+      simulate::plan_inputs(job, cluster ? &*cluster : nullptr, a.options);
   if (chart) {
-    if (points != std::floor(points) || points < 2 || points > 1000)
-      throw UsageError("--points expects a whole number from 2 to 1000");
-    write_file_atomically(out_file,
-                          simulate::chart_svg(inputs, from, to, static_cast<int>(points)));
-    io.out << "wrote " << out_file << "\n";
+    write_file_atomically(a.out_file,
+                          simulate::chart_svg(inputs, a.from, a.to, static_cast<int>(a.points)));
+    io.out << "wrote " << a.out_file << "\n";
     return kExitOk;
   }
   std::vector<simulate::ScaleEstimate> scales;
-  for (double h : h100e)
+  for (double h : a.h100e)
     scales.push_back(simulate::simulate_scale(inputs, simulate::devices_for_h100e(inputs, h)));
-  for (double d : devices) {
-    if (d != std::floor(d))
-      throw UsageError("--devices expects whole numbers, got " + std::to_string(d));
+  for (double d : a.devices)
     scales.push_back(simulate::simulate_scale(inputs, static_cast<long>(d)));
-  }
-  if (format == "json") {
+  if (a.format == "json") {
     simulate::write_json(io.out, inputs, scales);
-  } else if (format == "csv") {
+  } else if (a.format == "csv") {
     simulate::write_csv(io.out, inputs, scales);
   } else {
     simulate::write_table(io.out, inputs, scales);

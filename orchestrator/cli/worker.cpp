@@ -24,56 +24,57 @@ void request_stop(int) {
   g_stop_requested.store(true);
 }
 
-}  // namespace
+/// The maximum of a batch share and of an attempt number from the launcher.
+constexpr std::int64_t kMaxShare = 1'000'000'000;
+constexpr std::int64_t kMaxAttempt = 1'000'000;
 
-int run_worker(std::span<const std::string> args_in, Streams& io) {
+struct WorkerArgs {
+  std::string job_file;
+  std::vector<config::Override> overrides;
+  std::string run_dir;
+  std::optional<std::int64_t> stop_after_steps;
+};
+
+WorkerArgs parse_worker_args(std::span<const std::string> args) {
   Flags flags("worker");
+  WorkerArgs w;
   std::vector<std::string> positionals, sets;
-  std::string run_dir, stop_after;
   flags.positionals("JOB", positionals);
   flags.list("--set", sets);
-  flags.text("--run-dir", run_dir);
-  flags.text("--stop-after-steps", stop_after);
-  flags.parse(args_in);
+  flags.text("--run-dir", w.run_dir);
+  flags.value("--stop-after-steps", [&](const std::string& v) {
+    w.stop_after_steps = integer_flag("--stop-after-steps", v, 1, INT64_MAX);
+  });
+  flags.parse(args);
   if (positionals.empty())
     throw UsageError("which job? (dojo worker JOB.yaml)");
   if (positionals.size() > 1) {
     throw UsageError("one job file, please (got \"" + positionals[0] + "\" and \"" +
                      positionals[1] + "\")");
   }
-  const std::string& job_file = positionals[0];
-  std::vector<config::Override> overrides;
+  w.job_file = positionals[0];
   for (const std::string& set : sets)
-    overrides.push_back(config::parse_override(set));
-  train::WorkerOptions options;
-  options.run_dir = run_dir;
-  if (!stop_after.empty())
-    options.stop_after_steps = integer_flag("--stop-after-steps", stop_after, 1, INT64_MAX);
-  const config::JobConfig job = config::load_job(job_file, overrides);
-  if (!job.workload) {
-    throw UsageError("job \"" + job.name +
-                     "\" runs a command, not a built-in workload: launch it with dojorun");
-  }
-  options.batch_share = env_integer("DOJO_BATCH_SHARE", 1, 1'000'000'000);
-  if (const char* address = std::getenv("DOJO_HEARTBEAT_ADDR"))
-    options.heartbeat_address = address;
-  options.attempt = static_cast<int>(env_integer("DOJO_ATTEMPT", 0, 1'000'000).value_or(0));
-  // Fault injection for tests. DOJO_FAULT_RANK picks the rank (default all),
-  // DOJO_FAULT_ATTEMPTS the attempts ("0,1"; default the first).
+    w.overrides.push_back(config::parse_override(set));
+  return w;
+}
+
+/// Fault injection for the reliability tests, from the environment.
+/// DOJO_FAULT_RANK picks the rank (default all), DOJO_FAULT_ATTEMPTS the
+/// attempts ("0,1"; default the first); DOJO_FAULT_EXIT_AT_STEP,
+/// DOJO_FAULT_CLOCK_SKEW and DOJO_FAULT_KILL=POINT:HIT (SIGKILL at the HIT-th
+/// visit of step.compute, step.allreduce or checkpoint.write) say what happens.
+void arm_faults(train::WorkerOptions& options) {
   const std::optional<std::int64_t> fault_rank = env_integer("DOJO_FAULT_RANK", 0, 1 << 30);
   const std::optional<std::int64_t> my_rank = env_integer("OMPI_COMM_WORLD_RANK", 0, 1 << 30);
   const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
   const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
-  const bool fault_here =
-      list.find("," + std::to_string(options.attempt) + ",") != std::string::npos &&
-      (!fault_rank || fault_rank == my_rank);
-  if (fault_here) {
-    options.fault_exit_at_step = env_integer("DOJO_FAULT_EXIT_AT_STEP", 1, INT64_MAX);
-    options.clock_skew = env_double("DOJO_FAULT_CLOCK_SKEW", 1e-6, 1e6).value_or(1.0);
-  }
-  // DOJO_FAULT_KILL=POINT:HIT: SIGKILL at the HIT-th visit of a fault point
-  // (step.compute, step.allreduce, checkpoint.write).
-  if (const char* kill = std::getenv("DOJO_FAULT_KILL"); kill != nullptr && fault_here) {
+  const bool here = list.find("," + std::to_string(options.attempt) + ",") != std::string::npos &&
+                    (!fault_rank || fault_rank == my_rank);
+  if (!here)
+    return;
+  options.fault_exit_at_step = env_integer("DOJO_FAULT_EXIT_AT_STEP", 1, INT64_MAX);
+  options.clock_skew = env_double("DOJO_FAULT_CLOCK_SKEW", 1e-6, 1e6).value_or(1.0);
+  if (const char* kill = std::getenv("DOJO_FAULT_KILL")) {
     const std::string spec = kill;
     const std::size_t colon = spec.rfind(':');
     const std::optional<std::int64_t> hit =
@@ -82,12 +83,35 @@ int run_worker(std::span<const std::string> args_in, Streams& io) {
       throw UsageError("DOJO_FAULT_KILL expects POINT:HIT, got \"" + spec + "\"");
     arm_kill_fault(spec.substr(0, colon), static_cast<long>(*hit));
   }
-  if (options.run_dir.empty()) {
-    const char* from_launcher = std::getenv("DOJO_RUN_DIR");
-    options.run_dir = from_launcher != nullptr && *from_launcher != '\0'
-                          ? std::filesystem::path(from_launcher)
-                          : std::filesystem::path("runs") / job.name;
+}
+
+/// What the launcher tells a rank through the environment.
+train::WorkerOptions worker_options(const WorkerArgs& w, const config::JobConfig& job) {
+  train::WorkerOptions options;
+  options.stop_after_steps = w.stop_after_steps;
+  options.batch_share = env_integer("DOJO_BATCH_SHARE", 1, kMaxShare);
+  if (const char* address = std::getenv("DOJO_HEARTBEAT_ADDR"))
+    options.heartbeat_address = address;
+  options.attempt = static_cast<int>(env_integer("DOJO_ATTEMPT", 0, kMaxAttempt).value_or(0));
+  arm_faults(options);
+  const char* from_launcher = std::getenv("DOJO_RUN_DIR");
+  options.run_dir = !w.run_dir.empty() ? std::filesystem::path(w.run_dir)
+                    : from_launcher != nullptr && *from_launcher != '\0'
+                        ? std::filesystem::path(from_launcher)
+                        : std::filesystem::path("runs") / job.name;
+  return options;
+}
+
+}  // namespace
+
+int run_worker(std::span<const std::string> args, Streams& io) {
+  const WorkerArgs w = parse_worker_args(args);
+  const config::JobConfig job = config::load_job(w.job_file, w.overrides);
+  if (!job.workload) {
+    throw UsageError("job \"" + job.name +
+                     "\" runs a command, not a built-in workload: launch it with dojorun");
   }
+  train::WorkerOptions options = worker_options(w, job);
 
   struct sigaction action {};
   action.sa_handler = request_stop;

@@ -50,19 +50,32 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
   }
   Flags flags("launch");
   std::vector<std::string> positionals, sets;
-  std::string np, hosts, hostfile, cluster, run_dir, state_dir, rsh_agent, preflight;
   flags.positionals("JOB", positionals);
   flags.flag("--dry-run", options.dry_run);
   flags.list("--set", sets);
-  flags.text("--cluster", cluster);
-  flags.text("--np,-n", np);
-  flags.text("-H,--host", hosts);
-  flags.text("--hostfile", hostfile);
-  flags.text("--run-dir", run_dir);
-  flags.text("--state-dir", state_dir);
+  flags.value("--cluster", [&](const std::string& v) { options.cluster_file = v; });
+  flags.value("--np,-n", [&](const std::string& v) {
+    const std::optional<std::int64_t> n = parse_integer(v);
+    if (!n || *n < 1 || *n > kMaxRanks)
+      throw UsageError("-np expects a positive count, got \"" + v + "\"");
+    options.np = static_cast<int>(*n);
+  });
+  flags.value("-H,--host", [&](const std::string& v) { options.hosts = parse_host_list(v); });
+  flags.value("--hostfile", [&](const std::string& v) { options.hosts = read_hostfile(v); });
+  flags.value("--run-dir", [&](const std::string& v) { options.run_dir = v; });
+  flags.value("--state-dir", [&](const std::string& v) { options.state_dir = v; });
   flags.text("--mpirun", options.mpirun);
   flags.text("--rsh-agent", options.rsh_agent);
-  flags.text("--preflight", preflight);
+  flags.value("--preflight", [&](const std::string& v) {
+    // Words split on spaces, never through a shell.
+    std::istringstream words(v);
+    std::string word;
+    options.preflight.clear();
+    while (words >> word)
+      options.preflight.push_back(word);
+    if (options.preflight.empty())
+      throw UsageError("--preflight needs a command");
+  });
   flags.parse(args);
   if (positionals.size() > 1) {
     throw UsageError("one job file, please (got \"" + positionals[0] + "\" and \"" +
@@ -72,29 +85,6 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
     options.job_file = positionals[0];
   for (const std::string& set : sets)
     options.overrides.push_back(config::parse_override(set));
-  if (!cluster.empty())
-    options.cluster_file = cluster;
-  if (!np.empty()) {
-    const std::optional<std::int64_t> n = parse_integer(np);
-    if (!n || *n < 1 || *n > kMaxRanks)
-      throw UsageError("-np expects a positive count, got \"" + np + "\"");
-    options.np = static_cast<int>(*n);
-  }
-  if (!hosts.empty())
-    options.hosts = parse_host_list(hosts);
-  if (!hostfile.empty())
-    options.hosts = read_hostfile(hostfile);
-  options.run_dir = run_dir;
-  options.state_dir = state_dir;
-  if (!preflight.empty()) {
-    // Words split on spaces, never through a shell.
-    std::istringstream words(preflight);
-    std::string word;
-    while (words >> word)
-      options.preflight.push_back(word);
-  }
-  if (flags.app().count("--preflight") > 0 && options.preflight.empty())
-    throw UsageError("--preflight needs a command");
   return options;
 }
 
