@@ -20,12 +20,12 @@
 #include "common/exit_codes.h"
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/launch_plan.h"
 #include "orchestrator/launch/launch_support.h"
 #include "orchestrator/launch/launcher_metrics.h"
 #include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
-#include "orchestrator/launch/slurm.h"
 #include "orchestrator/launch/supervisor.h"
 #include "orchestrator/metrics/exporter.h"
 
@@ -48,113 +48,11 @@ constexpr auto kLeaseRenewal = std::chrono::seconds(60);
 constexpr double kPreflightWallSeconds = 60;
 /// How often a restart's backoff looks for a stop request.
 constexpr auto kBackoffPoll = std::chrono::milliseconds(50);
-/// How an override's flag starts (config::Override::flag).
-constexpr std::string_view kSetFlag = "--set ";
 /// A node that failed this many attempts is replaced by a spare.
 constexpr int kFailuresBeforeReplacing = 2;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct LoadedJob {
-  config::JobConfig job;
-  std::string text;  ///< the document as written (or made up for a bare command)
-};
-
-/// The job: a file, or the defaults of a bare command (where --set still
-/// works); `-- COMMAND` and -np override what the file says.
-LoadedJob load_job(const LaunchOptions& options) {
-  LoadedJob loaded;
-  if (options.job_file) {
-    loaded.job = config::load_job(*options.job_file, options.overrides);
-    loaded.text = read_text(*options.job_file);
-  } else {
-    if (options.command.empty())
-      throw UsageError("give a job file, or -- COMMAND ARGS...");
-    loaded.text = "job:\n  name: " + name_from_command(options.command[0]) +
-                  "\n  command: [from-the-command-line]\n  resources: {ranks: " +
-                  std::to_string(std::max(options.np, 1)) + "}\n";
-    loaded.job = config::load_job_text(loaded.text, fs::current_path() / "(command line)",
-                                       options.overrides);
-  }
-  if (!options.command.empty()) {
-    loaded.job.workload.reset();
-    loaded.job.command = options.command;
-  }
-  if (options.np > 0) {
-    loaded.job.resources.ranks = options.np;
-    loaded.job.resources.h100e.reset();
-  }
-  return loaded;
-}
-
-/// Nodes given by -H, --hostfile or a Slurm allocation, typed by the cluster
-/// inventory where it knows them.
-config::ClusterConfig given_nodes(const std::vector<std::pair<std::string, int>>& hosts,
-                                  const LaunchOptions& options, const config::JobConfig& job) {
-  config::ClusterConfig known;
-  if (options.cluster_file)
-    known = config::load_cluster(*options.cluster_file);
-  else if (job.cluster)
-    known = *job.cluster;
-  config::ClusterConfig cluster;
-  cluster.name = options.hosts.empty() ? "slurm" : "hosts";
-  cluster.catalog = known.catalog;
-  cluster.network = known.network;
-  for (const auto& [host, slots] : hosts) {
-    const config::ClusterNode* node = known.find_node(host);
-    cluster.nodes.push_back({host, slots, node != nullptr ? node->accelerator : "",
-                             node != nullptr ? node->rack : "default", config::NodeState::kUp});
-  }
-  return cluster;
-}
-
-/// Where the job runs: -H / --hostfile, a Slurm allocation, --cluster, the
-/// job's cluster, or this machine alone.
-config::ClusterConfig where_to_run(const LaunchOptions& options, const config::JobConfig& job) {
-  std::vector<std::pair<std::string, int>> hosts = options.hosts;
-  if (hosts.empty()) {
-    if (auto allocation = slurm_allocation())
-      hosts = std::move(*allocation);
-  }
-  if (!hosts.empty())
-    return given_nodes(hosts, options, job);
-  if (options.cluster_file)
-    return config::load_cluster(*options.cluster_file);
-  if (job.cluster)
-    return *job.cluster;
-  config::ClusterConfig alone;
-  alone.name = "this-machine";
-  const int wanted = job.resources.ranks.value_or(1);
-  const int cores = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  alone.nodes.push_back(
-      {"localhost", std::max(wanted, cores), "", "local", config::NodeState::kUp});
-  return alone;
-}
-
-/// What every rank runs, through the rank shim (`dojo exec` or dojo-exec),
-/// which gives it the torchrun environment.
-std::vector<std::string> rank_program(const LaunchOptions& options, const config::JobConfig& job,
-                                      const fs::path& run_dir) {
-  std::vector<std::string> program =
-      options.exec_binary.empty()
-          ? std::vector<std::string>{options.dojo_binary.string(), "exec", "--"}
-          : std::vector<std::string>{options.exec_binary.string(), "--"};
-  if (!job.workload) {
-    program.insert(program.end(), job.command.begin(), job.command.end());
-    return program;
-  }
-  if (!options.job_file)
-    throw UsageError("a built-in workload needs a job file");
-  program.insert(program.end(),
-                 {options.dojo_binary.string(), "worker", fs::absolute(*options.job_file).string(),
-                  "--run-dir", run_dir.string()});
-  for (const config::Override& o : options.overrides) {
-    program.push_back("--set");
-    program.push_back(o.flag.substr(kSetFlag.size()));  // key.path=value
-  }
-  return program;
 }
 
 json hosts_json(const Placement& placement) {
