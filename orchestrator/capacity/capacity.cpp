@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/error.h"
-#include "common/json.h"
 
 namespace dojo::capacity {
 namespace {
@@ -22,16 +22,15 @@ Date quarter_end(const Date& d) {
   return Date::from_days(next.days() - 1);
 }
 
-std::string number(std::optional<double> value, int digits = 6) {
-  if (!value || !std::isfinite(*value))
-    return "null";
-  char text[48];
-  std::snprintf(text, sizeof(text), "%.*g", digits + 6, *value);
-  return text;
+using Json = nlohmann::ordered_json;
+
+/// A figure, or null when it is unknown or not finite (JSON has no NaN).
+Json number(std::optional<double> value) {
+  return value && std::isfinite(*value) ? Json(*value) : Json();
 }
 
-std::string date_json(const std::optional<Date>& d) {
-  return d ? json_string(d->str()) : "null";
+Json date_json(const std::optional<Date>& d) {
+  return d ? Json(d->str()) : Json();
 }
 
 }  // namespace
@@ -175,38 +174,35 @@ Report report(const config::CapacityConfig& capacity, const Date& as_of,
 }
 
 std::string to_json(const Report& r) {
-  std::ostringstream out;
-  out << "{\n  \"as_of\": " << json_string(r.as_of.str())
-      << ",\n  \"installed_h100e\": " << number(r.installed_h100e)
-      << ",\n  \"online_h100e\": " << number(r.online_h100e)
-      << ",\n  \"allocated_h100e\": " << number(r.allocated_h100e)
-      << ",\n  \"allocated_known\": " << (r.allocated_known ? "true" : "false")
-      << ",\n  \"utilisation_ratio\": " << number(r.utilisation_ratio)
-      << ",\n  \"plan_target_h100e\": " << number(r.plan_target_h100e)
-      << ",\n  \"plan_final_h100e\": " << number(r.plan_final_h100e)
-      << ",\n  \"plan_final_date\": " << json_string(r.plan_final_date.str())
-      << ",\n  \"progress_ratio\": " << number(r.progress_ratio)
-      << ",\n  \"gap_h100e\": " << number(r.gap_h100e)
-      << ",\n  \"growth_90d_ratio\": " << number(r.growth_90d_ratio)
-      << ",\n  \"qoq_growth_ratio\": " << number(r.qoq_growth_ratio)
-      << ",\n  \"next_milestone\": " << date_json(r.next_milestone)
-      << ",\n  \"required_per_day_h100e\": " << number(r.required_per_day_h100e)
-      << ",\n  \"forecast_date\": " << date_json(r.forecast_date)
-      << ",\n  \"spend_usd\": " << number(r.spend_usd)
-      << ",\n  \"usd_per_h100e\": " << number(r.usd_per_h100e)
-      << ",\n  \"fleet_power_watts\": " << number(r.fleet_power_watts)
-      << ",\n  \"fleet_idle_hours_per_week\": " << number(r.fleet_idle_hours_per_week)
-      << ",\n  \"fleet_energy_wh_per_week\": " << number(r.fleet_energy_wh_per_week)
-      << ",\n  \"fleet_h100e\": " << number(r.fleet_h100e) << ",\n  \"clusters\": {";
-  bool first = true;
+  Json clusters = Json::object();
   for (const auto& [name, c] : r.clusters) {
-    out << (first ? "\n" : ",\n") << "    " << json_string(name)
-        << ": {\"installed_h100e\": " << number(c.installed_h100e)
-        << ", \"online_h100e\": " << number(c.online_h100e) << "}";
-    first = false;
+    clusters[name] = {{"installed_h100e", number(c.installed_h100e)},
+                      {"online_h100e", number(c.online_h100e)}};
   }
-  out << "\n  }\n}\n";
-  return out.str();
+  const Json report = {{"as_of", r.as_of.str()},
+                       {"installed_h100e", number(r.installed_h100e)},
+                       {"online_h100e", number(r.online_h100e)},
+                       {"allocated_h100e", number(r.allocated_h100e)},
+                       {"allocated_known", r.allocated_known},
+                       {"utilisation_ratio", number(r.utilisation_ratio)},
+                       {"plan_target_h100e", number(r.plan_target_h100e)},
+                       {"plan_final_h100e", number(r.plan_final_h100e)},
+                       {"plan_final_date", r.plan_final_date.str()},
+                       {"progress_ratio", number(r.progress_ratio)},
+                       {"gap_h100e", number(r.gap_h100e)},
+                       {"growth_90d_ratio", number(r.growth_90d_ratio)},
+                       {"qoq_growth_ratio", number(r.qoq_growth_ratio)},
+                       {"next_milestone", date_json(r.next_milestone)},
+                       {"required_per_day_h100e", number(r.required_per_day_h100e)},
+                       {"forecast_date", date_json(r.forecast_date)},
+                       {"spend_usd", number(r.spend_usd)},
+                       {"usd_per_h100e", number(r.usd_per_h100e)},
+                       {"fleet_power_watts", number(r.fleet_power_watts)},
+                       {"fleet_idle_hours_per_week", number(r.fleet_idle_hours_per_week)},
+                       {"fleet_energy_wh_per_week", number(r.fleet_energy_wh_per_week)},
+                       {"fleet_h100e", number(r.fleet_h100e)},
+                       {"clusters", clusters}};
+  return report.dump(2) + "\n";
 }
 
 std::string to_table(const Report& r) {

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "common/json.h"
+#include "common/xml.h"
 
 namespace dojo::capacity {
 namespace {

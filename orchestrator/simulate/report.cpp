@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
 #include "common/error.h"
-#include "common/json.h"
+#include "common/xml.h"
 
 namespace dojo::simulate {
 namespace {
@@ -80,52 +81,70 @@ void write_table(std::ostream& out, const PlanInputs& in,
       << " s, device MTBF " << num(in.device_mtbf_hours, "%.0f") << " h\n";
 }
 
-void write_json(std::ostream& out, const PlanInputs& in, const std::vector<ScaleEstimate>& scales) {
-  out << "[";
-  for (std::size_t i = 0; i < scales.size(); ++i) {
-    const ScaleEstimate& s = scales[i];
-    const Topology topology = topology_of(in, s.devices);
-    out << (i ? ",\n " : "\n ") << "{\"job\": " << json_string(in.job)
-        << ", \"cluster\": " << json_string(in.cluster)
-        << ", \"accelerator\": " << json_string(in.accelerator)
-        << ", \"model\": " << json_string(in.model.name) << ", \"h100e\": " << num(s.h100e)
-        << ", \"devices\": " << s.devices << ", \"nodes\": " << s.nodes
-        << ", \"devices_per_node\": " << in.devices_per_node
-        << ", \"per_device_batch\": " << num(in.per_device_batch) << ", \"mfu\": " << num(in.mfu)
-        << ", \"compute_seconds\": " << num(s.step.compute_s)
-        << ", \"step_seconds\": " << num(s.step.step_s)
-        << ", \"exposed_communication_seconds\": " << num(s.step.exposed_comm_s)
-        << ", \"communication_seconds\": " << num(s.step.comm_s)
-        << ", \"samples_per_second\": " << num(s.samples_per_s)
-        << ", \"scaling_efficiency\": " << num(s.scaling_efficiency) << ", \"buckets\": [";
-    for (std::size_t b = 0; b < s.bucket_sizes.size(); ++b) {
-      const BucketSize& bucket = s.bucket_sizes[b];
-      out << (b ? ", " : "") << "{\"bytes\": " << num(bucket.bytes, "%.0f")
-          << ", \"count\": " << bucket.count << ", \"algorithm\": \""
-          << to_string(bucket.choice.algorithm) << "\", \"protocol\": \""
-          << to_string(bucket.choice.protocol) << "\", \"seconds\": " << num(bucket.choice.seconds)
-          << "}";
-    }
-    out << "], \"algorithm_by_size\": [";
-    const std::vector<double> sizes = sweep_sizes();
-    for (std::size_t k = 0; k < sizes.size(); ++k) {
-      const AlgorithmChoice c = choose_algorithm(topology, sizes[k]);
-      out << (k ? ", " : "") << "{\"bytes\": " << num(sizes[k], "%.0f") << ", \"algorithm\": \""
-          << to_string(c.algorithm) << "\", \"protocol\": \"" << to_string(c.protocol) << "\"";
-      for (std::size_t a = 0; a < kAlgorithms.size(); ++a)
-        out << ", \"" << to_string(kAlgorithms[a]) << "_seconds\": " << num(c.by_algorithm[a]);
-      out << "}";
-    }
-    out << "], \"device_mtbf_hours\": " << num(in.device_mtbf_hours)
-        << ", \"job_mtbf_seconds\": " << num(s.job_mtbf_s)
-        << ", \"interruptions_per_day\": " << num(s.interruptions_per_day)
-        << ", \"save_seconds\": " << num(in.save_seconds)
-        << ", \"restart_seconds\": " << num(in.restart_seconds)
-        << ", \"checkpoint_interval_seconds\": " << num(s.checkpoint_interval_s)
-        << ", \"checkpoint_interval_steps\": " << num(s.checkpoint_interval_steps)
-        << ", \"goodput\": " << num(s.goodput) << "}";
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// A figure, or null when it is not finite (JSON has no NaN or infinity).
+Json figure(double v) {
+  return std::isfinite(v) ? Json(v) : Json();
+}
+
+Json scale_json(const PlanInputs& in, const ScaleEstimate& s) {
+  const Topology topology = topology_of(in, s.devices);
+  Json buckets = Json::array();
+  for (const BucketSize& bucket : s.bucket_sizes) {
+    buckets.push_back({{"bytes", figure(bucket.bytes)},
+                       {"count", bucket.count},
+                       {"algorithm", to_string(bucket.choice.algorithm)},
+                       {"protocol", to_string(bucket.choice.protocol)},
+                       {"seconds", figure(bucket.choice.seconds)}});
   }
-  out << "\n]\n";
+  Json by_size = Json::array();
+  for (double bytes : sweep_sizes()) {
+    const AlgorithmChoice c = choose_algorithm(topology, bytes);
+    Json row = {{"bytes", figure(bytes)},
+                {"algorithm", to_string(c.algorithm)},
+                {"protocol", to_string(c.protocol)}};
+    for (std::size_t a = 0; a < kAlgorithms.size(); ++a)
+      row[std::string(to_string(kAlgorithms[a])) + "_seconds"] = figure(c.by_algorithm[a]);
+    by_size.push_back(row);
+  }
+  return {{"job", in.job},
+          {"cluster", in.cluster},
+          {"accelerator", in.accelerator},
+          {"model", in.model.name},
+          {"h100e", figure(s.h100e)},
+          {"devices", s.devices},
+          {"nodes", s.nodes},
+          {"devices_per_node", in.devices_per_node},
+          {"per_device_batch", figure(in.per_device_batch)},
+          {"mfu", figure(in.mfu)},
+          {"compute_seconds", figure(s.step.compute_s)},
+          {"step_seconds", figure(s.step.step_s)},
+          {"exposed_communication_seconds", figure(s.step.exposed_comm_s)},
+          {"communication_seconds", figure(s.step.comm_s)},
+          {"samples_per_second", figure(s.samples_per_s)},
+          {"scaling_efficiency", figure(s.scaling_efficiency)},
+          {"buckets", buckets},
+          {"algorithm_by_size", by_size},
+          {"device_mtbf_hours", figure(in.device_mtbf_hours)},
+          {"job_mtbf_seconds", figure(s.job_mtbf_s)},
+          {"interruptions_per_day", figure(s.interruptions_per_day)},
+          {"save_seconds", figure(in.save_seconds)},
+          {"restart_seconds", figure(in.restart_seconds)},
+          {"checkpoint_interval_seconds", figure(s.checkpoint_interval_s)},
+          {"checkpoint_interval_steps", figure(s.checkpoint_interval_steps)},
+          {"goodput", figure(s.goodput)}};
+}
+
+}  // namespace
+
+void write_json(std::ostream& out, const PlanInputs& in, const std::vector<ScaleEstimate>& scales) {
+  Json all = Json::array();
+  for (const ScaleEstimate& s : scales)
+    all.push_back(scale_json(in, s));
+  out << all.dump(1) << "\n";
 }
 
 void write_csv(std::ostream& out, const PlanInputs& in, const std::vector<ScaleEstimate>& scales) {
@@ -238,14 +257,14 @@ void write_calibration_yaml(std::ostream& out, const Calibration& c, const std::
 }
 
 void write_calibration_json(std::ostream& out, const Calibration& c) {
-  out << "{\"base_latency_us\": " << num(c.base_latency_us)
-      << ", \"latency_us\": " << num(c.latency_us)
-      << ", \"bandwidth_gb_per_s\": " << num(c.bandwidth_gb_per_s) << ", \"points\": " << c.points
-      << ", \"ranks\": [";
-  for (std::size_t i = 0; i < c.ranks.size(); ++i)
-    out << (i ? ", " : "") << c.ranks[i];
-  out << "], \"median_relative_error\": " << num(c.median_relative_error)
-      << ", \"max_relative_error\": " << num(c.max_relative_error) << "}\n";
+  const Json calibration = {{"base_latency_us", figure(c.base_latency_us)},
+                            {"latency_us", figure(c.latency_us)},
+                            {"bandwidth_gb_per_s", figure(c.bandwidth_gb_per_s)},
+                            {"points", c.points},
+                            {"ranks", c.ranks},
+                            {"median_relative_error", figure(c.median_relative_error)},
+                            {"max_relative_error", figure(c.max_relative_error)}};
+  out << calibration.dump() << "\n";
 }
 
 }  // namespace dojo::simulate

@@ -8,9 +8,10 @@
 #include <random>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "common/json.h"
 #include "orchestrator/config/date.h"
 #include "orchestrator/train/mlp.h"
 #include "orchestrator/train/optimizer.h"
@@ -85,18 +86,26 @@ NodeBenchResult run_node_bench(const NodeBenchOptions& options, std::ostream& lo
   result.step_samples_per_second = kBatch / result.step_seconds;
   result.h100e = result.gemm_tflops / options.reference_tflops;
 
-  char json[1024];
-  std::snprintf(
-      json, sizeof(json),
-      "{\n  \"kind\": \"dojo-node-bench\",\n  \"version\": 1,\n  \"host\": %s,\n"
-      "  \"accelerator\": %s,\n  \"device\": \"cpu\",\n  \"date\": \"%s\",\n"
-      "  \"gemm\": {\"dtype\": \"f32\", \"size\": %d, \"threads\": %d, \"tflops\": %.6g},\n"
-      "  \"train_step\": {\"model\": \"mlp-256-128-100\", \"batch\": %zu, \"seconds\": %.6g, "
-      "\"samples_per_second\": %.6g},\n"
-      "  \"reference_tflops\": %.6g,\n  \"h100e\": %.6g\n}\n",
-      json_string(this_host()).c_str(), json_string(options.accelerator).c_str(),
-      config::Date::today().str().c_str(), n, options.threads, result.gemm_tflops, kBatch,
-      result.step_seconds, result.step_samples_per_second, options.reference_tflops, result.h100e);
+  const nlohmann::ordered_json results = {
+      {"kind", "dojo-node-bench"},
+      {"version", 1},
+      {"host", this_host()},
+      {"accelerator", options.accelerator},
+      {"device", "cpu"},
+      {"date", config::Date::today().str()},
+      {"gemm",
+       {{"dtype", "f32"},
+        {"size", n},
+        {"threads", options.threads},
+        {"tflops", result.gemm_tflops}}},
+      {"train_step",
+       {{"model", "mlp-256-128-100"},
+        {"batch", kBatch},
+        {"seconds", result.step_seconds},
+        {"samples_per_second", result.step_samples_per_second}}},
+      {"reference_tflops", options.reference_tflops},
+      {"h100e", result.h100e}};
+  const std::string json = results.dump(2) + "\n";
   if (!options.out.empty()) {
     if (options.out.has_parent_path())
       std::filesystem::create_directories(options.out.parent_path());
