@@ -71,18 +71,6 @@ void check_given_shares(const std::vector<int>& shares, int global_batch) {
 
 namespace {
 
-// Runs of equal shares: (count, share).
-std::vector<std::pair<long, int>> runs_of(const std::vector<int>& shares) {
-  std::vector<std::pair<long, int>> runs;
-  for (int s : shares) {
-    if (!runs.empty() && runs.back().second == s)
-      ++runs.back().first;
-    else
-      runs.emplace_back(1, s);
-  }
-  return runs;
-}
-
 // Calls visit(count, share) for each run of an encode_shares() text; false
 // when the text is malformed.
 template <typename Visit>
@@ -106,9 +94,20 @@ bool for_each_run(const std::string& encoded, Visit visit) {
 
 }  // namespace
 
+std::vector<std::pair<long, int>> share_runs(const std::vector<int>& shares) {
+  std::vector<std::pair<long, int>> runs;
+  for (int s : shares) {
+    if (!runs.empty() && runs.back().second == s)
+      ++runs.back().first;
+    else
+      runs.emplace_back(1, s);
+  }
+  return runs;
+}
+
 std::string shares_text(const std::vector<int>& shares) {
   std::string text;
-  for (const auto& [count, share] : runs_of(shares)) {
+  for (const auto& [count, share] : share_runs(shares)) {
     text += text.empty() ? "" : ", ";
     text +=
         count > 1 ? std::to_string(count) + " x " + std::to_string(share) : std::to_string(share);
@@ -118,7 +117,7 @@ std::string shares_text(const std::vector<int>& shares) {
 
 std::string encode_shares(const std::vector<int>& shares) {
   std::string text;
-  for (const auto& [count, share] : runs_of(shares)) {
+  for (const auto& [count, share] : share_runs(shares)) {
     text += text.empty() ? "" : ",";
     text += count > 1 ? std::to_string(count) + "x" + std::to_string(share) : std::to_string(share);
   }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dojo {
@@ -17,6 +18,9 @@ std::vector<int> split_batch(int global_batch, int ranks, const std::vector<int>
 /// Checks shares that ranks were given one by one (DOJO_BATCH_SHARE from the
 /// launcher): each at least 1, adding up to the global batch.
 void check_given_shares(const std::vector<int>& shares, int global_batch);
+
+/// Runs of equal shares, in rank order: (count, share).
+std::vector<std::pair<long, int>> share_runs(const std::vector<int>& shares);
 
 /// Shares run-length encoded for people: "85000 x 128", "2 x 96, 32".
 std::string shares_text(const std::vector<int>& shares);

@@ -66,12 +66,8 @@ json hosts_json(const Placement& placement) {
 /// at 85,000 ranks.
 json shares_json(const std::vector<int>& shares) {
   json runs = json::array();
-  for (int s : shares) {
-    if (!runs.empty() && runs.back()[1] == s)
-      runs.back()[0] = runs.back()[0].get<long>() + 1;
-    else
-      runs.push_back({1, s});
-  }
+  for (const auto& [count, share] : share_runs(shares))
+    runs.push_back({count, share});
   return runs;
 }
 
