@@ -1,5 +1,7 @@
 #include "common/flags.h"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <sstream>
 
@@ -8,54 +10,55 @@
 
 namespace dojo {
 
-Flags::Flags(const std::string& name) : app_("", name) {
-  app_.set_help_flag();  // dojo prints the command's usage text itself
-  app_.allow_windows_style_options(false);
-  app_.positionals_at_end(false);
+Flags::Flags(const std::string& name) : app_(std::make_unique<CLI::App>("", name)) {
+  app_->set_help_flag();  // dojo prints the command's usage text itself
+  app_->allow_windows_style_options(false);
+  app_->positionals_at_end(false);
 }
 
-CLI::Option* Flags::text(const std::string& names, std::string& value) {
-  return app_.add_option(names, value);
+Flags::~Flags() = default;
+
+void Flags::text(const std::string& names, std::string& value) {
+  app_->add_option(names, value);
 }
 
-CLI::Option* Flags::list(const std::string& names, std::vector<std::string>& values) {
-  return app_.add_option(names, values)
+void Flags::list(const std::string& names, std::vector<std::string>& values) {
+  app_->add_option(names, values)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
-CLI::Option* Flags::flag(const std::string& names, bool& value) {
-  return app_.add_flag(names, value);
+void Flags::flag(const std::string& names, bool& value) {
+  app_->add_flag(names, value);
 }
 
-CLI::Option* Flags::value(const std::string& names, std::function<void(const std::string&)> take) {
-  return app_.add_option_function<std::string>(names, std::move(take));
+void Flags::value(const std::string& names, std::function<void(const std::string&)> take) {
+  app_->add_option_function<std::string>(names, std::move(take));
 }
 
-CLI::Option* Flags::number(const std::string& name, double& target, double min, double max) {
-  return value(name, [name, &target, min, max](const std::string& v) {
+void Flags::number(const std::string& name, double& target, double min, double max) {
+  value(name, [name, &target, min, max](const std::string& v) {
     target = number_flag(name, v, min, max);
   });
 }
 
-CLI::Option* Flags::choice(const std::string& name, std::string& target,
-                           std::vector<std::string> choices) {
-  return value(name, [name, &target, choices = std::move(choices)](const std::string& v) {
+void Flags::choice(const std::string& name, std::string& target, std::vector<std::string> choices) {
+  value(name, [name, &target, choices = std::move(choices)](const std::string& v) {
     target = choice_flag(name, v, choices);
   });
 }
 
-CLI::Option* Flags::positionals(const std::string& name, std::vector<std::string>& values) {
-  return app_.add_option(name, values);
+void Flags::positionals(const std::string& name, std::vector<std::string>& values) {
+  app_->add_option(name, values);
 }
 
 void Flags::parse(std::span<const std::string> args) {
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
   try {
-    app_.parse(reversed);
+    app_->parse(reversed);
   } catch (const CLI::ExtrasError&) {
     // The first argument nobody took: a flag we do not know, or one positional too many.
-    for (const std::string& a : app_.remaining()) {
+    for (const std::string& a : app_->remaining()) {
       if (a.size() > 1 && a[0] == '-')
         throw UsageError("unknown flag \"" + a + "\"");
       throw UsageError("unexpected argument \"" + a + "\"");

@@ -3,12 +3,16 @@
 // errors. Each command declares its flags next to its usage text; bad flags
 // and bad values become UsageError (exit 2) with a message that names the flag.
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace dojo {
 
@@ -29,37 +33,38 @@ class Flags {
   /// `name`: the command, for messages. Help is the command's usage text,
   /// printed by the caller, so CLI11's own --help is off.
   explicit Flags(const std::string& name);
+  ~Flags();
+  Flags(const Flags&) = delete;
+  Flags& operator=(const Flags&) = delete;
 
-  CLI::App& app() { return app_; }
   /// A flag with a value taken as it is (a path, a name).
-  CLI::Option* text(const std::string& names, std::string& value);
+  void text(const std::string& names, std::string& value);
   /// A flag given any number of times (--set a=1 --set b=2).
-  CLI::Option* list(const std::string& names, std::vector<std::string>& values);
-  CLI::Option* flag(const std::string& names, bool& value);
+  void list(const std::string& names, std::vector<std::string>& values);
+  void flag(const std::string& names, bool& value);
   /// Positional arguments, in order.
-  CLI::Option* positionals(const std::string& name, std::vector<std::string>& values);
+  void positionals(const std::string& name, std::vector<std::string>& values);
   /// A flag whose value `take` converts and checks when it is parsed,
   /// throwing UsageError with its own message for a bad one.
-  CLI::Option* value(const std::string& names, std::function<void(const std::string&)> take);
+  void value(const std::string& names, std::function<void(const std::string&)> take);
   /// An integer flag in [min, max] (integer_flag's message names it).
   template <typename Int>
-  CLI::Option* integer(const std::string& name, Int& target, std::int64_t min, std::int64_t max) {
-    return value(name, [name, &target, min, max](const std::string& v) {
+  void integer(const std::string& name, Int& target, std::int64_t min, std::int64_t max) {
+    value(name, [name, &target, min, max](const std::string& v) {
       target = static_cast<Int>(integer_flag(name, v, min, max));
     });
   }
   /// A number flag in [min, max] (number_flag's message names it).
-  CLI::Option* number(const std::string& name, double& target, double min, double max);
+  void number(const std::string& name, double& target, double min, double max);
   /// A flag that takes one of `choices` (choice_flag's message names it).
-  CLI::Option* choice(const std::string& name, std::string& target,
-                      std::vector<std::string> choices);
+  void choice(const std::string& name, std::string& target, std::vector<std::string> choices);
 
   /// Parses `args` (the command's arguments, in order). Throws UsageError:
   /// `unknown flag "--x"`, `--x needs a value`, or the flag's own message.
   void parse(std::span<const std::string> args);
 
  private:
-  CLI::App app_;
+  std::unique_ptr<CLI::App> app_;  // CLI11 stays out of this header: it is slow to compile
 };
 
 }  // namespace dojo
