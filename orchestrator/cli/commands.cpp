@@ -10,13 +10,15 @@ int run_capacity(std::span<const std::string> args, Streams& io);
 int run_checkpoint(std::span<const std::string> args, Streams& io);
 int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
+int run_slurm(std::span<const std::string> args, Streams& io);
+int run_submit(std::span<const std::string> args, Streams& io);
 int run_simulate(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
 int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 9> kCommands = {{
+  static const std::array<Command, 11> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -46,8 +48,9 @@ std::span<const Command> commands() {
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
        "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
        "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
-       "                   [--state-dir DIR] [--preflight \"CMD ARGS\"]\n"
-       "                   [-- COMMAND ARGS...]",
+       "                   [--state-dir DIR] [--preflight \"CMD ARGS\"] [--stop-grace S]\n"
+       "                   [--slurm-launch mpirun|srun] [-- COMMAND ARGS...]\n"
+       "                   (inside salloc or sbatch the allocation's nodes and tasks are used)",
        run_launch},
       {"simulate", "plan a job at any scale: step time, scaling, failures, goodput (and calibrate)",
        "dojo simulate --job J.yaml [--cluster C.yaml] (--h100e N[,N...] | --devices N[,N...])\n"
@@ -58,6 +61,14 @@ std::span<const Command> commands() {
        "       dojo simulate calibrate BENCH.csv [--min-bytes SIZE] [--format yaml|json]\n"
        "                     (BENCH.csv from dojo bench allreduce --csv)",
        run_simulate},
+      {"slurm", "slurm.conf lines from a cluster inventory: billing in H100e, NodeName lines",
+       "dojo slurm billing --cluster C.yaml\n"
+       "       dojo slurm nodes --cluster C.yaml",
+       run_slurm},
+      {"submit", "submit a job to Slurm as an sbatch script (requeued jobs resume)",
+       "dojo submit JOB.yaml [--cluster C.yaml] [--set key.path=value]... [--run-dir DIR]\n"
+       "                   [--exclude HOSTLIST]... [--dry-run] [--sbatch PATH]",
+       run_submit},
       {"validate", "check config files (any kind) and print what they define",
        "dojo validate FILE... [--set key.path=value]...", run_validate},
       {"version", "print the version, git commit and build options", "dojo version", run_version},

@@ -8,6 +8,7 @@
 #include "orchestrator/cli/command.h"
 #include "orchestrator/launch/launcher.h"
 #include "orchestrator/launch/rank_env.h"
+#include "orchestrator/launch/slurm_submit.h"
 
 namespace dojo::cli {
 
@@ -15,6 +16,14 @@ int run_launch(std::span<const std::string> args, Streams& io) {
   const std::string version = std::string("dojo ") + kDojoVersion + " (git " + kDojoGitSha + ")";
   return launch::launch_main(std::vector<std::string>(args.begin(), args.end()), version, io.out,
                              io.err);
+}
+
+int run_submit(std::span<const std::string> args, Streams& io) {
+  return launch::submit_main(std::vector<std::string>(args.begin(), args.end()), io.out, io.err);
+}
+
+int run_slurm(std::span<const std::string> args, Streams& io) {
+  return launch::slurm_main(std::vector<std::string>(args.begin(), args.end()), io.out);
 }
 
 int run_exec(std::span<const std::string> args, Streams& io) {

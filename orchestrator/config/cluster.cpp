@@ -180,6 +180,22 @@ void parse_cluster(const Node& body, const std::filesystem::path& file, Diagnost
   parse_link(net.child("inter_node"), out.network.inter_node, "infiniband", true);
   net.finish();
 
+  MapReader unlisted = r.child("unlisted_nodes");
+  if (unlisted.present()) {
+    UnlistedNodes u;
+    if (unlisted.required("accelerator", u.accelerator))
+      check_accelerator(unlisted, "accelerator", u.accelerator, out.catalog);
+    if (unlisted.optional("interface", u.interface)) {
+      unlisted.check(u.interface != "lo" && !u.interface.empty(), "interface",
+                     "must name a NIC the nodes share, not loopback");
+    }
+    unlisted.finish();
+    out.unlisted_nodes = u;
+  }
+  MapReader slurm = r.child("slurm");
+  slurm.optional("drain_failed_nodes", out.slurm.drain_failed_nodes);
+  slurm.finish();
+
   if (r.optional("device_mtbf_hours", out.device_mtbf_hours)) {
     r.check(out.device_mtbf_hours > 0, "device_mtbf_hours", "must be greater than 0");
   }

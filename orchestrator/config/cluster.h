@@ -42,6 +42,19 @@ struct NetworkConfig {
 /// one device fails every 16384 * 54 * 24 / 419 = 50,677 hours on average.
 inline constexpr double kDefaultDeviceMtbfHours = 16384.0 * 54.0 * 24.0 / 419.0;
 
+/// How nodes of a scheduler's allocation that the inventory does not list
+/// are typed: `unlisted_nodes:` of a cluster. Without it such nodes are refused.
+struct UnlistedNodes {
+  std::string accelerator;  ///< a name from the catalog
+  std::string interface;    ///< their NIC; "" lets MPI and NCCL choose (never loopback)
+};
+
+/// `slurm:` of a cluster: what dojo may do to Slurm's view of the nodes.
+struct SlurmClusterConfig {
+  /// `scontrol update State=DRAIN` for a node that failed twice in a job.
+  bool drain_failed_nodes = false;
+};
+
 struct ClusterConfig {
   std::filesystem::path source;
   std::string name;
@@ -49,6 +62,8 @@ struct ClusterConfig {
   std::vector<ClusterNode> nodes;
   NetworkConfig network;
   double device_mtbf_hours = kDefaultDeviceMtbfHours;
+  std::optional<UnlistedNodes> unlisted_nodes;
+  SlurmClusterConfig slurm;
 
   const ClusterNode* find_node(const std::string& host) const;
 };

@@ -211,6 +211,25 @@ void parse_restarts(MapReader r, RestartsConfig& c) {
   r.finish();
 }
 
+void parse_slurm(MapReader r, SlurmJobConfig& s) {
+  r.optional_enum("launch", s.launch, {{"mpirun", SlurmLaunch::kMpirun}, {"srun", SlurmLaunch::kSrun}});
+  r.optional_enum("mpi", s.mpi, {{"pmix", std::string("pmix")}, {"pmi2", std::string("pmi2")}});
+  for (auto [key, value] : {std::pair<const char*, std::string*>{"partition", &s.partition},
+                            {"account", &s.account},
+                            {"qos", &s.qos}}) {
+    if (r.optional(key, *value)) {
+      r.check(!value->empty() && value->find_first_of(" \t\n'\"\\$`") == std::string::npos, key,
+              "must be one word");
+    }
+  }
+  if (r.optional("signal_lead_s", s.signal_lead_s)) {
+    r.check(s.signal_lead_s >= 1 && s.signal_lead_s <= 65535, "signal_lead_s",
+            "must be in [1, 65535] (Slurm's --signal limit)");
+  }
+  r.optional("requeue", s.requeue);
+  r.finish();
+}
+
 void parse_metrics(MapReader r, MetricsConfig& m) {
   r.optional("enabled", m.enabled);
   if (r.optional("bind", m.bind))
@@ -347,6 +366,10 @@ void parse_job(const Node& body, const std::filesystem::path& file, Diagnostics&
   if (r.optional("wall_time_s", out.wall_time_s)) {
     r.check(out.wall_time_s >= 0, "wall_time_s", "must not be negative (0: no limit)");
   }
+  if (r.optional("stop_grace_s", out.stop_grace_s)) {
+    r.check(out.stop_grace_s > 0, "stop_grace_s", "must be greater than 0");
+  }
+  parse_slurm(r.child("slurm"), out.slurm);
   parse_metrics(r.child("metrics"), out.metrics);
   parse_env(r, out.env);
   parse_secret_env(r, out.env, out.secret_env);

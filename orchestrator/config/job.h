@@ -86,6 +86,29 @@ struct MetricsConfig {
   int port = 0;  ///< 0: a free port, recorded in the run directory
 };
 
+/// How ranks start inside a Slurm allocation.
+enum class SlurmLaunch {
+  kMpirun,  ///< mpirun, which starts its daemons through Slurm (srun)
+  kSrun,    ///< srun --mpi=MPI: Slurm starts every rank itself
+};
+
+/// `slurm:` of a job: how it runs inside an allocation and what `dojo submit`
+/// asks for.
+struct SlurmJobConfig {
+  SlurmLaunch launch = SlurmLaunch::kMpirun;
+  std::string mpi = "pmix";  ///< srun --mpi (pmix or pmi2)
+  std::string partition;     ///< sbatch --partition, when given
+  std::string account;       ///< sbatch --account, when given
+  std::string qos;           ///< sbatch --qos, when given
+  /// sbatch --signal=B:USR1@LEAD: seconds before the time limit at which the
+  /// job checkpoints and stops.
+  int signal_lead_s = 120;
+  bool requeue = true;  ///< sbatch --requeue
+};
+
+/// Slurm's default KillWait: the seconds between SIGTERM and SIGKILL.
+inline constexpr double kSlurmDefaultKillWaitSeconds = 30;
+
 struct JobConfig {
   std::filesystem::path source;
   std::string name;
@@ -99,6 +122,10 @@ struct JobConfig {
   RestartsConfig restarts;
   double hang_timeout_s = 120;  ///< shorter than the collective deadline
   double wall_time_s = 0;       ///< 0: no limit
+  /// After a stop request, how long the ranks get to checkpoint and exit
+  /// before they are killed: inside Slurm's default KillWait (30 s).
+  double stop_grace_s = 20;
+  SlurmJobConfig slurm;
   MetricsConfig metrics;
   std::map<std::string, std::string> env;
   /// Variables exported to every rank with their values from the launcher's

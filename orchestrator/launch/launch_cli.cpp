@@ -20,15 +20,16 @@ namespace {
 /// The most ranks -np takes.
 constexpr std::int64_t kMaxRanks = 1'000'000;
 
-std::atomic<bool> g_stop{false};
+StopRequest g_stop;
 
 /// A host's slot count, or 0 (refused by the callers) when it is not one.
 int slots_of(const std::string& text) {
   const std::optional<std::int64_t> n = parse_integer(text);
   return n && *n >= 1 && *n <= kMaxRanks ? static_cast<int>(*n) : 0;
 }
-void request_stop(int) {
-  g_stop.store(true);
+void request_stop(int sig) {
+  g_stop.signal.store(sig);
+  g_stop.requested.store(true);
 }
 
 }  // namespace
@@ -66,6 +67,17 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
   flags.value("--state-dir", [&](const std::string& v) { options.state_dir = v; });
   flags.text("--mpirun", options.mpirun);
   flags.text("--rsh-agent", options.rsh_agent);
+  flags.value("--stop-grace", [&](const std::string& v) {
+    const std::optional<double> s = parse_finite_double(v);
+    if (!s || *s <= 0)
+      throw UsageError("--stop-grace expects seconds greater than 0, got \"" + v + "\"");
+    options.stop_grace_s = *s;
+  });
+  flags.value("--slurm-launch", [&](const std::string& v) {
+    if (v != "mpirun" && v != "srun")
+      throw UsageError("--slurm-launch expects mpirun or srun, got \"" + v + "\"");
+    options.slurm_launch = v == "srun" ? config::SlurmLaunch::kSrun : config::SlurmLaunch::kMpirun;
+  });
   flags.value("--preflight", [&](const std::string& v) {
     // Words split on spaces, never through a shell.
     std::istringstream words(v);
@@ -104,7 +116,8 @@ int launch_main(const std::vector<std::string>& args, const std::string& version
   struct sigaction action {};
   action.sa_handler = request_stop;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM})
+  // SIGHUP is salloc's kill signal; SIGUSR1 what `sbatch --signal=B:USR1@N` sends.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1})
     sigaction(sig, &action, nullptr);
   return launch(options, out, err, &g_stop);
 }

@@ -10,6 +10,7 @@
 
 #include "orchestrator/config/loader.h"
 #include "orchestrator/launch/launcher.h"
+#include "orchestrator/launch/slurm.h"
 
 namespace dojo::launch {
 
@@ -19,13 +20,18 @@ struct LoadedJob {
 };
 
 /// The job: a file, or the defaults of a bare command (where --set still
-/// works); `-- COMMAND` and -np override what the file says.
-LoadedJob load_job(const LaunchOptions& options);
+/// works); `-- COMMAND` and -np override what the file says. A bare command
+/// inside a Slurm allocation runs the allocation's ranks unless -np says.
+LoadedJob load_job(const LaunchOptions& options, const std::optional<SlurmAllocation>& allocation);
 
 /// Where the job runs: -H / --hostfile, a Slurm allocation, --cluster, the
 /// job's cluster, or this machine alone. Given nodes are typed by the cluster
-/// inventory where it knows them.
-config::ClusterConfig where_to_run(const LaunchOptions& options, const config::JobConfig& job);
+/// inventory where it lists them, else by its `unlisted_nodes`; a node it
+/// does not type is refused by name. Without an inventory nodes are untyped
+/// (their H100e is not counted). What the caller should be told goes to `notes`.
+config::ClusterConfig where_to_run(const LaunchOptions& options, const config::JobConfig& job,
+                                   const std::optional<SlurmAllocation>& allocation,
+                                   std::vector<std::string>& notes);
 
 /// What every rank runs, through the rank shim (`dojo exec` or dojo-exec),
 /// which gives it the torchrun environment.

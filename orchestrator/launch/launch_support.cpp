@@ -6,12 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -116,6 +118,24 @@ std::string interface_address(const std::string& name) {
 
 bool is_local(const std::string& host) {
   return host == "localhost" || host == "127.0.0.1" || host == this_host();
+}
+
+int next_attempt_number(const std::filesystem::path& run_dir) {
+  int next = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    constexpr std::string_view kPrefix = "attempt-", kSuffix = ".log";
+    if (name.size() <= kPrefix.size() + kSuffix.size() || name.rfind(kPrefix, 0) != 0 ||
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+      continue;
+    const std::string digits =
+        name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+    if (digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    next = std::max(next, std::stoi(digits) + 1);
+  }
+  return next;
 }
 
 }  // namespace dojo::launch

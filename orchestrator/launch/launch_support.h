@@ -33,6 +33,9 @@ std::string name_from_command(const std::string& program);
 int free_tcp_port();
 /// The IPv4 address of a network interface of this host, or "".
 std::string interface_address(const std::string& name);
+/// The number of the next attempt in a run directory: one past its newest
+/// attempt-N.log, so a requeued or relaunched job overwrites no log.
+int next_attempt_number(const std::filesystem::path& run_dir);
 /// localhost, 127.0.0.1 or this host's name.
 bool is_local(const std::string& host);
 

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
+#include <sstream>
+#include <cstring>
 #include <string_view>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "common/batch_shares.h"
 #include "common/exit_codes.h"
 #include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/allocation_watch.h"
 #include "orchestrator/launch/launch_error.h"
 #include "orchestrator/launch/launch_plan.h"
 #include "orchestrator/launch/launch_support.h"
@@ -26,6 +29,7 @@
 #include "orchestrator/launch/ledger.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
+#include "orchestrator/launch/slurm.h"
 #include "orchestrator/launch/supervisor.h"
 #include "orchestrator/metrics/exporter.h"
 
@@ -75,23 +79,41 @@ json shares_json(const std::vector<int>& shares) {
 /// heartbeats and metrics, pre-flight checks, attempts and restarts.
 class JobRun {
  public:
-  JobRun(const LaunchOptions& options, std::ostream& out, std::ostream& err,
-         const std::atomic<bool>* stop_requested)
+  JobRun(const LaunchOptions& options, std::ostream& out, std::ostream& err, StopRequest* stop)
       : options_(options),
         out_(out),
         err_(err),
-        stop_requested_(stop_requested),
-        loaded_(load_job(options)),
+        stop_(stop != nullptr ? stop : &own_stop_),
+        allocation_(options.hosts.empty() ? slurm_allocation() : std::nullopt),
+        loaded_(load_job(options, allocation_)),
         job_(loaded_.job),
-        cluster_(where_to_run(options, job_)),
+        cluster_(where_to_run(options, job_, allocation_, notes_)),
         state_dir_(options.state_dir.empty() ? default_state_dir() : options.state_dir),
         ledger_(state_dir_),
-        job_id_(job_.name + "@" + this_host() + ":" + std::to_string(::getpid())),
+        // Inside Slurm the booking is the Slurm job's: a relaunch in the same
+        // allocation (a killed launcher's successor) takes it over.
+        job_id_(allocation_ ? "slurm-" + allocation_->job_id
+                            : job_.name + "@" + this_host() + ":" + std::to_string(::getpid())),
         run_dir_(fs::absolute(options.run_dir.empty() ? fs::path("runs") / job_.name
-                                                      : options.run_dir)) {
+                                                      : options.run_dir)),
+        stop_grace_s_(options.stop_grace_s.value_or(job_.stop_grace_s)),
+        srun_(allocation_ && options.slurm_launch.value_or(job_.slurm.launch) ==
+                                 config::SlurmLaunch::kSrun) {
     request_.ranks = job_.resources.ranks.value_or(0);
     request_.h100e = job_.resources.h100e.value_or(0);
     request_.ranks_per_node = job_.resources.ranks_per_node.value_or(0);
+    if (options.slurm_launch == config::SlurmLaunch::kSrun && !allocation_)
+      throw UsageError("--slurm-launch srun runs inside a Slurm allocation (salloc or sbatch)");
+    if (allocation_ && request_.ranks > allocation_->slots()) {
+      throw LaunchError("job " + job_.name + " asks for " + std::to_string(request_.ranks) +
+                        " ranks, but " + allocation_->describe() + ": ask Slurm for more (-n " +
+                        std::to_string(request_.ranks) + ") or run fewer ranks (-np " +
+                        std::to_string(allocation_->slots()) + ")");
+    }
+    for (const std::string& note : notes_)
+      err_ << "dojo launch: note: " << note << "\n";
+    if (allocation_)
+      watch_ = std::make_unique<AllocationWatch>(allocation_->job_id);
   }
 
   ~JobRun() {
@@ -106,8 +128,7 @@ class JobRun {
   int run() {
     if (options_.dry_run)
       return dry_run();
-    placement_ =
-        ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); });
+    placement_ = book();
     booked_ = true;
     adopt(placement_);
     prepare_run_directory();
@@ -121,7 +142,20 @@ class JobRun {
   Placement place_avoiding(const Unavailable& held) const {
     Unavailable u = held;
     u.blacklisted.insert(blacklist_.begin(), blacklist_.end());
-    return place(cluster_, request_, u);
+    try {
+      return place(cluster_, request_, u);
+    } catch (const LaunchError& e) {
+      if (!allocation_)
+        throw;
+      throw LaunchError(std::string(e.what()) + "; " + allocation_->describe());
+    }
+  }
+
+  /// Books a placement in the ledger; what Slurm granted is never refused.
+  Placement book() {
+    return ledger_.book(
+        job_id_, [&](const Unavailable& held) { return place_avoiding(held); },
+        allocation_.has_value());
   }
 
   std::vector<int> shares_for(const Placement& p) const {
@@ -187,18 +221,33 @@ class JobRun {
 
   int dry_run() {
     Unavailable held;
-    for (const Booking& b : ledger_.bookings()) {
+    for (const Booking& b : allocation_ ? std::vector<Booking>{} : ledger_.bookings()) {
       for (const auto& [host, n] : b.slots)
         held.held_slots[host] += n;
     }
     adopt(place_avoiding(held));
     spec_.env["DOJO_HEARTBEAT_ADDR"] = "LAUNCHER:PORT";
     out_ << "# placement: " << placement_.ranks << " ranks on " << placement_.hosts.size()
-         << " node(s), " << std::fixed << std::setprecision(3) << placement_.h100e << " H100e\n"
-         << "# hostfile " << spec_.hostfile.string() << "\n"
+         << " node(s), " << h100e_text() << "\n";
+    if (allocation_)
+      out_ << "# " << allocation_->describe() << "\n";
+    out_ << "# hostfile " << spec_.hostfile.string() << "\n"
          << placement_.hostfile() << "# batch shares " << shares_text(shares_) << "\n# command\n"
-         << shell_words(mpirun_argv(spec_)) << "\n";
+         << shell_words(srun_ ? srun_argv(spec_, job_.slurm.mpi) : mpirun_argv(spec_)) << "\n";
     return kExitOk;
+  }
+
+  /// "17.261 H100e", or why it is not counted.
+  std::string h100e_text() const {
+    const std::vector<std::string> untyped = placement_.untyped_hosts();
+    if (!untyped.empty()) {
+      return "H100e not counted (no accelerator type for " + untyped.front() +
+             (untyped.size() > 1 ? " and " + std::to_string(untyped.size() - 1) + " more" : "") +
+             ")";
+    }
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(3) << placement_.h100e << " H100e";
+    return text.str();
   }
 
   /// The run directory, its owner's only: hostfile, version, the job as
@@ -219,11 +268,20 @@ class JobRun {
     write_file_atomically((run_dir_ / "overrides.txt").string(), sets);
     write_file_atomically((run_dir_ / "config_hash").string(),
                           config_hash(loaded_.text + sets) + "\n");
+    // A requeued or relaunched job continues the numbering: no log is overwritten.
+    first_attempt_ = next_attempt_number(run_dir_);
     events_ = std::make_unique<EventLog>(run_dir_ / "events.jsonl");
-    events_->add("start", {{"job", job_.name},
-                           {"ranks", placement_.ranks},
-                           {"h100e", placement_.h100e},
-                           {"run_dir", run_dir_.string()}});
+    json start = {{"job", job_.name},
+                  {"ranks", placement_.ranks},
+                  {"h100e", placement_.untyped_hosts().empty() ? json(placement_.h100e) : json()},
+                  {"run_dir", run_dir_.string()},
+                  {"first_attempt", first_attempt_}};
+    if (allocation_) {
+      start["slurm_job"] = allocation_->job_id;
+      start["slurm_restart_count"] = allocation_->restart_count;
+      start["launch"] = srun_ ? "srun" : "mpirun";
+    }
+    events_->add("start", start);
     events_->add("placement",
                  {{"hosts", hosts_json(placement_)}, {"shares", shares_json(shares_)}});
   }
@@ -269,7 +327,7 @@ class JobRun {
       a.echo = false;
       a.rank_hosts = {h.host};
       a.wall_deadline_s = kPreflightWallSeconds;
-      a.stop_requested = stop_requested_;
+      a.stop_requested = &stop_->requested;
       const AttemptResult r = run_attempt(a);
       if (r.outcome != AttemptResult::Outcome::kCompleted) {
         events_->add("preflight_failed", {{"host", h.host}, {"reason", r.reason}});
@@ -289,7 +347,7 @@ class JobRun {
     for (std::string failed = failing_preflight_node(); !failed.empty();
          failed = failing_preflight_node()) {
       blacklist_.insert(failed);
-      adopt(ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); }));
+      adopt(book());
       events_->add("placement", {{"hostfile", placement_.hostfile()}});
     }
   }
@@ -297,6 +355,13 @@ class JobRun {
   /// Called about once a second during an attempt: lease renewal, metrics,
   /// and rank 0's metrics endpoint once it serves.
   void tick(double heartbeat_age) {
+    if (watch_ && !stop_requested()) {
+      revoked_ = watch_->check();
+      if (!revoked_.empty()) {
+        err_ << "dojo launch: " << revoked_ << "; stopping the job\n";
+        stop_->requested.store(true);
+      }
+    }
     if (Clock::now() - last_renewal_ > kLeaseRenewal) {
       last_renewal_ = Clock::now();
       ledger_.renew(job_id_);
@@ -317,7 +382,17 @@ class JobRun {
   AttemptOptions attempt_options(int attempt) {
     spec_.env["DOJO_ATTEMPT"] = std::to_string(attempt);
     AttemptOptions a;
-    a.argv = mpirun_argv(spec_);
+    if (srun_) {
+      // srun places rank r on line r of SLURM_HOSTFILE.
+      std::string lines;
+      for (const std::string& host : rank_hosts_)
+        lines += host + "\n";
+      write_file_atomically((run_dir_ / "rank-hostfile").string(), lines);
+      a.argv = srun_argv(spec_, job_.slurm.mpi);
+      a.env = srun_env(spec_, run_dir_ / "rank-hostfile");
+    } else {
+      a.argv = mpirun_argv(spec_);
+    }
     write_file_atomically((run_dir_ / "command.txt").string(), shell_words(a.argv) + "\n");
     a.log = run_dir_ / ("attempt-" + std::to_string(attempt) + ".log");
     a.ranks = placement_.ranks;
@@ -329,8 +404,8 @@ class JobRun {
     a.hang_timeout_s = job_.hang_timeout_s;
     if (job_.wall_time_s > 0)
       a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
-    a.stop_grace_s = options_.stop_grace_s;
-    a.stop_requested = stop_requested_;
+    a.stop_grace_s = stop_grace_s_;
+    a.stop_requested = &stop_->requested;
     last_renewal_ = Clock::now();
     a.on_tick = [this](double age) { tick(age); };
     return a;
@@ -357,7 +432,7 @@ class JobRun {
         return finish("completed", "", kExitOk,
                       " completed (attempt " + std::to_string(attempt) + ")");
       case AttemptResult::Outcome::kStopped:
-        return finish("stopped", "", kExitStopped, " stopped on request");
+        return finish("stopped", stop_reason(), kExitStopped, " stopped: " + stop_reason());
       case AttemptResult::Outcome::kWallTime:
         return finish("failed", result.reason, kExitFailure, ": " + result.reason);
       case AttemptResult::Outcome::kFailed:
@@ -366,11 +441,29 @@ class JobRun {
     }
     err_ << "dojo launch: job " << job_.name << " attempt " << attempt << " "
          << to_string(result.outcome) << ": " << result.reason << "\n";
-    if (attempt >= job_.restarts.max || stop_requested()) {
+    if (watch_ && revoked_.empty())
+      revoked_ = watch_->check_now();  // ranks on other nodes die with the allocation
+    if (!revoked_.empty())
+      return finish("failed", revoked_, kExitFailure, ": " + revoked_);
+    if (attempt - first_attempt_ >= job_.restarts.max || stop_requested()) {
       return finish("failed", result.reason, kExitFailure,
-                    " failed after " + std::to_string(attempt + 1) + " attempt(s)");
+                    " failed after " + std::to_string(attempt - first_attempt_ + 1) +
+                        " attempt(s)");
     }
     return std::nullopt;
+  }
+
+  /// Why the job stops: the signal, or the revoked allocation.
+  std::string stop_reason() const {
+    if (!revoked_.empty())
+      return revoked_;
+    const int sig = stop_->signal.load();
+    return sig != 0 ? std::string("on request (") + signal_name(sig) + ")" : "on request";
+  }
+
+  static std::string signal_name(int sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    return abbrev != nullptr ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
   }
 
   /// A node that failed twice is replaced by a spare when the cluster has one.
@@ -381,9 +474,10 @@ class JobRun {
       const std::string host = rank_hosts_[static_cast<std::size_t>(r)];
       if (++host_failures_[host] != kFailuresBeforeReplacing)
         continue;
+      drain(host);
       blacklist_.insert(host);
       try {
-        adopt(ledger_.book(job_id_, [&](const Unavailable& held) { return place_avoiding(held); }));
+        adopt(book());
         events_->add("replaced", {{"host", host}, {"hostfile", placement_.hostfile()}});
         err_ << "dojo launch: node " << host << " failed twice; the job moves to a spare\n";
         return;  // the ranks of this attempt no longer map onto the new hosts
@@ -394,6 +488,20 @@ class JobRun {
              << " failed twice but the cluster has no spare; the job continues where it is\n";
       }
     }
+  }
+
+  /// Inside Slurm, when the cluster allows it: a node that failed twice is
+  /// drained, so that Slurm gives it to no later job until an admin resumes it.
+  void drain(const std::string& host) {
+    if (!allocation_ || !cluster_.slurm.drain_failed_nodes)
+      return;
+    const std::string reason = "dojo: failed twice in job " + job_.name + " (Slurm job " +
+                               allocation_->job_id + ")";
+    const std::string error = drain_slurm_node(host, reason);
+    events_->add(error.empty() ? "drained" : "drain_failed", {{"host", host}, {"error", error}});
+    err_ << "dojo launch: node " << host
+         << (error.empty() ? " drained in Slurm (" + reason + ")" : " not drained: " + error)
+         << "\n";
   }
 
   /// Waits the restart's exponential backoff, or until a stop request.
@@ -413,7 +521,7 @@ class JobRun {
 
   int attempts() {
     job_start_ = Clock::now();
-    for (int attempt = 0;; ++attempt) {
+    for (int attempt = first_attempt_;; ++attempt) {
       AttemptOptions a = attempt_options(attempt);
       if (metrics_) {
         metrics_->state("running");
@@ -424,30 +532,39 @@ class JobRun {
       events_->add(to_string(result.outcome), {{"attempt", attempt},
                                                {"reason", result.reason},
                                                {"ranks", result.failed_ranks},
+                                               {"lost_nodes", result.lost_nodes},
                                                {"exit_code", result.exit_code},
                                                {"seconds", result.seconds},
                                                {"first_step_seconds", result.first_step_seconds}});
       if (const std::optional<int> exit_code = outcome_of(result, attempt))
         return *exit_code;
       replace_failing_hosts(result);
-      back_off(attempt);
+      back_off(attempt - first_attempt_);
     }
   }
 
-  bool stop_requested() const { return stop_requested_ != nullptr && stop_requested_->load(); }
+  bool stop_requested() const { return stop_->requested.load(); }
 
   const LaunchOptions& options_;
   std::ostream& out_;
   std::ostream& err_;
-  const std::atomic<bool>* stop_requested_;
+  StopRequest own_stop_;
+  StopRequest* stop_;
+  const std::optional<SlurmAllocation> allocation_;
   const LoadedJob loaded_;
   const config::JobConfig& job_;
+  std::vector<std::string> notes_;
   const config::ClusterConfig cluster_;
   const fs::path state_dir_;
   Ledger ledger_;
   const std::string job_id_;
   const fs::path run_dir_;
+  const double stop_grace_s_;
+  const bool srun_;  ///< srun starts the ranks (else mpirun)
   PlacementRequest request_;
+  std::unique_ptr<AllocationWatch> watch_;
+  std::string revoked_;  ///< why Slurm's allocation is gone, once it is
+  int first_attempt_ = 0;
 
   bool booked_ = false;
   Placement placement_;
@@ -471,9 +588,8 @@ class JobRun {
 
 }  // namespace
 
-int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
-           const std::atomic<bool>* stop_requested) {
-  JobRun job(options, out, err, stop_requested);
+int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err, StopRequest* stop) {
+  JobRun job(options, out, err, stop);
   return job.run();
 }
 

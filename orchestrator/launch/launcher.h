@@ -27,25 +27,33 @@ struct LaunchOptions {
   std::filesystem::path exec_binary;               ///< the rank shim: dojo-exec, else "dojo exec"
   std::string mpirun = "mpirun";
   std::string rsh_agent;  ///< --rsh-agent; default ssh
-  double stop_grace_s = 60;
+  std::optional<double> stop_grace_s;  ///< --stop-grace; default the job's stop_grace_s
+  std::optional<config::SlurmLaunch> slurm_launch;  ///< --slurm-launch; default the job's
   std::string version;                 ///< "dojo X (git SHA)", recorded in the run directory
   std::vector<std::string> preflight;  ///< --preflight "CMD ARGS": run on each chosen node first
   std::filesystem::path
       state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
 };
 
+/// A request to stop a running launch: from a signal (SIGTERM, SIGINT,
+/// SIGHUP, SIGUSR1), or from the launcher itself when Slurm revokes the
+/// allocation. Written by signal handlers: lock-free atomics only.
+struct StopRequest {
+  std::atomic<bool> requested{false};
+  std::atomic<int> signal{0};  ///< the signal that asked; 0 when none did
+};
+
 /// Exit codes: 0 the job completed; 1 it failed (restarts exhausted, or wall
 /// time); 3 it was stopped on request (a checkpoint saved); throws
 /// ConfigError or UsageError (exit 2) and LaunchError (exit 1) before it starts.
-int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err,
-           const std::atomic<bool>* stop_requested);
+int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err, StopRequest* stop);
 
 /// Parses the command line of `dojo launch` / dojo-launch (everything after
 /// `--` is the command, passed on literally). Throws UsageError.
 LaunchOptions parse_launch_args(std::vector<std::string> args);
 
 /// The whole of `dojo launch`: parses `args`, stops the job cleanly on
-/// SIGINT and SIGTERM, finds the dojo binaries next to this executable, and
+/// SIGINT, SIGTERM, SIGHUP and SIGUSR1, finds the dojo binaries next to this executable, and
 /// launches. Throws ConfigError and UsageError (exit 2) and dojo::Error (exit 1).
 int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,
                 std::ostream& err);

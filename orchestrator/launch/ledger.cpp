@@ -121,15 +121,20 @@ void Ledger::write(const std::vector<Booking>& bookings) const {
 }
 
 Placement Ledger::book(const std::string& job_id,
-                       const std::function<Placement(const Unavailable&)>& place) {
+                       const std::function<Placement(const Unavailable&)>& place, bool granted) {
   Lock lock(dir_);
   std::vector<Booking> live = read_live();
   Unavailable unavailable;
   for (const Booking& b : live) {
-    if (b.job_id == job_id)
+    // Slots a scheduler granted are this job's whatever the ledger says.
+    if (b.job_id == job_id || granted)
       continue;
-    for (const auto& [host, n] : b.slots)
+    std::string held;
+    for (const auto& [host, n] : b.slots) {
       unavailable.held_slots[host] += n;
+      held += (held.empty() ? "" : ",") + host + ":" + std::to_string(n);
+    }
+    unavailable.holders.push_back(b.job_id + " holds " + held);
   }
   Placement placement = place(unavailable);
   std::erase_if(live, [&](const Booking& b) { return b.job_id == job_id; });

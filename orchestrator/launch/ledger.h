@@ -36,9 +36,12 @@ class Ledger {
   explicit Ledger(std::filesystem::path state_dir);
 
   /// Under the lock: drops stale bookings, places the job with what is left
-  /// (`place` gets the held slots) and books the result for `job_id`.
+  /// (`place` gets the held slots and who holds them) and books the result
+  /// for `job_id`. `granted`: a scheduler (Slurm) granted the nodes, so no
+  /// booking of another job can take them away (they are booked all the same,
+  /// for the capacity tracker).
   Placement book(const std::string& job_id,
-                 const std::function<Placement(const Unavailable&)>& place);
+                 const std::function<Placement(const Unavailable&)>& place, bool granted = false);
   /// Extends this launcher's lease on `job_id`.
   void renew(const std::string& job_id);
   /// Removes the booking of `job_id`.

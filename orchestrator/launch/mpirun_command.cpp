@@ -41,6 +41,29 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec) {
   return argv;
 }
 
+std::vector<std::string> srun_argv(const MpirunSpec& spec, const std::string& mpi) {
+  std::vector<std::string> argv = {"srun",
+                                   "--mpi=" + mpi,
+                                   "--ntasks=" + std::to_string(spec.ranks),
+                                   "--distribution=arbitrary",
+                                   "--kill-on-bad-exit=1",
+                                   "--label",
+                                   "--export=ALL"};
+  argv.insert(argv.end(), spec.program.begin(), spec.program.end());
+  return argv;
+}
+
+std::map<std::string, std::string> srun_env(const MpirunSpec& spec,
+                                            const std::filesystem::path& rank_hostfile) {
+  std::map<std::string, std::string> env = spec.env;
+  if (!spec.network_interface.empty()) {
+    env["OMPI_MCA_btl_tcp_if_include"] = spec.network_interface;
+    env["NCCL_SOCKET_IFNAME"] = spec.network_interface;
+  }
+  env["SLURM_HOSTFILE"] = rank_hostfile.string();
+  return env;
+}
+
 std::string shell_words(const std::vector<std::string>& argv) {
   std::string text;
   for (const std::string& word : argv) {

@@ -27,6 +27,15 @@ struct MpirunSpec {
 ///   -x NAME=VALUE... -x NAME... PROGRAM...
 std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
 
+/// srun --mpi=MPI --ntasks=N --distribution=arbitrary --kill-on-bad-exit=1
+///   --label --export=ALL PROGRAM...: Slurm starts every rank itself, in the
+/// order of `rank_hostfile` (one host a line, a line a rank: SLURM_HOSTFILE).
+std::vector<std::string> srun_argv(const MpirunSpec& spec, const std::string& mpi);
+/// What srun's environment adds for the ranks: the job's variables, the NIC
+/// settings and SLURM_HOSTFILE.
+std::map<std::string, std::string> srun_env(const MpirunSpec& spec,
+                                            const std::filesystem::path& rank_hostfile);
+
 /// The argument vector as a shell would need it typed (for logs and
 /// --dry-run): every word quoted when it holds anything but [A-Za-z0-9_./=:,@+-].
 std::string shell_words(const std::vector<std::string>& argv);

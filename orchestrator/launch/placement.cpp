@@ -47,6 +47,16 @@ std::vector<std::pair<const Candidate*, int>> fill(const std::vector<const Candi
   return {};
 }
 
+/// " (held by JOB: host:n, ...; ...)" when other jobs hold slots.
+std::string holders(const Unavailable& unavailable) {
+  if (unavailable.holders.empty())
+    return "";
+  std::string text;
+  for (const std::string& h : unavailable.holders)
+    text += (text.empty() ? "" : "; ") + h;
+  return " (held: " + text + ")";
+}
+
 }  // namespace
 
 double h100e_factor(const config::Accelerator& accelerator) {
@@ -60,6 +70,15 @@ std::string Placement::hostfile() const {
   for (const HostAllocation& h : hosts)
     text += h.host + " slots=" + std::to_string(h.slots) + "\n";
   return text;
+}
+
+std::vector<std::string> Placement::untyped_hosts() const {
+  std::vector<std::string> untyped;
+  for (const HostAllocation& h : hosts) {
+    if (h.h100e_factor <= 0)
+      untyped.push_back(h.host);
+  }
+  return untyped;
 }
 
 std::vector<double> Placement::rank_factors() const {
@@ -76,10 +95,16 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
   }
   std::vector<Candidate> candidates;
   int free_total = 0, held_total = 0, unusable_nodes = 0;
+  std::vector<std::string> untyped;
   double free_h100e = 0;
   for (const config::ClusterNode& node : cluster.nodes) {
     const config::Accelerator* a = cluster.catalog.find(node.accelerator);
-    const double factor = a != nullptr ? h100e_factor(*a) : 1.0;
+    // A node no inventory types counts 0 H100e: it cannot serve an H100e request.
+    const double factor = a != nullptr ? h100e_factor(*a) : 0.0;
+    if (factor <= 0 && request.h100e > 0) {
+      untyped.push_back(node.host);
+      continue;
+    }
     if (node.state != config::NodeState::kUp || unavailable.blacklisted.count(node.host) != 0) {
       ++unusable_nodes;
       continue;
@@ -131,7 +156,14 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
                       "\": " + std::to_string(free_total) + " slots (" + fixed(free_h100e, 1) +
                       " H100e) are free on " + std::to_string(candidates.size()) + " up nodes; " +
                       std::to_string(held_total) + " slots are held by other jobs and " +
-                      std::to_string(unusable_nodes) + " nodes are drained, down or blacklisted");
+                      std::to_string(unusable_nodes) + " nodes are drained, down or blacklisted" +
+                      holders(unavailable) +
+                      (untyped.empty() ? ""
+                                       : "; " + std::to_string(untyped.size()) +
+                                             " node(s) have no accelerator type to count H100e "
+                                             "by (" +
+                                             untyped.front() + (untyped.size() > 1 ? ", ..." : "") +
+                                             ")"));
   }
   Placement placement;
   for (const auto& [candidate, ranks] : best) {

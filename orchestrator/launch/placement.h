@@ -20,6 +20,7 @@ struct PlacementRequest {
 /// (failed preflight or failed twice).
 struct Unavailable {
   std::map<std::string, int> held_slots;  ///< host -> slots booked by other jobs
+  std::vector<std::string> holders;       ///< "JOB_ID holds host:n,..." for messages
   std::set<std::string> blacklisted;
 };
 
@@ -28,7 +29,7 @@ struct HostAllocation {
   int slots = 0;  ///< ranks on this host
   std::string accelerator;
   std::string rack;
-  double h100e_factor = 1;
+  double h100e_factor = 1;  ///< 0 when no inventory types the node
 };
 
 struct Placement {
@@ -38,6 +39,8 @@ struct Placement {
 
   /// The OpenMPI hostfile: "host slots=N" per line.
   std::string hostfile() const;
+  /// Hosts no inventory types (their H100e is not counted).
+  std::vector<std::string> untyped_hosts() const;
   /// Each rank's H100e factor, by rank.
   std::vector<double> rank_factors() const;
 };

@@ -10,26 +10,93 @@
 
 #include "common/batch_shares.h"
 #include "common/exit_codes.h"
+#include "common/error.h"
 #include "common/numbers.h"
+#include "orchestrator/launch/slurm_hostlist.h"
 
 namespace dojo::launch {
+namespace {
+
+/// torchrun's rendezvous port, for srun steps that were not given one.
+constexpr const char* kDefaultMasterPort = "29500";
+
+struct Rename {
+  const char* from;
+  const char* to;
+};
+constexpr Rename kOpenMpi[] = {{"OMPI_COMM_WORLD_RANK", "RANK"},
+                               {"OMPI_COMM_WORLD_SIZE", "WORLD_SIZE"},
+                               {"OMPI_COMM_WORLD_LOCAL_RANK", "LOCAL_RANK"},
+                               {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"}};
+
+template <std::size_t N>
+bool copy_env(const Rename (&pairs)[N], std::string& error) {
+  for (const auto& [from, to] : pairs) {
+    const char* value = std::getenv(from);
+    if (value == nullptr) {
+      error = std::string(from) + " is not set";
+      return false;
+    }
+    setenv(to, value, 1);
+  }
+  return true;
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : (fallback != nullptr ? fallback : "");
+}
+
+/// Under srun: the torchrun variables from the step's SLURM_* variables.
+bool slurm_rank_env(std::string& error) {
+  const std::string world = env_or("SLURM_STEP_NUM_TASKS", std::getenv("SLURM_NTASKS"));
+  const std::string local = env_or("SLURM_LOCALID", nullptr);
+  const std::string nodelist = env_or("SLURM_STEP_NODELIST", std::getenv("SLURM_JOB_NODELIST"));
+  const std::string per_node =
+      env_or("SLURM_STEP_TASKS_PER_NODE", std::getenv("SLURM_TASKS_PER_NODE"));
+  const std::optional<std::int64_t> node = parse_integer(env_or("SLURM_NODEID", "0"));
+  if (world.empty() || local.empty() || nodelist.empty() || per_node.empty() || !node) {
+    error = "under srun, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODEID, SLURM_STEP_NODELIST and "
+            "SLURM_STEP_TASKS_PER_NODE must be set";
+    return false;
+  }
+  try {
+    const std::vector<int> counts = expand_tasks_per_node(per_node);
+    if (*node < 0 || *node >= static_cast<std::int64_t>(counts.size())) {
+      error = "SLURM_NODEID=" + std::to_string(*node) + " is outside SLURM_STEP_TASKS_PER_NODE=\"" +
+              per_node + "\"";
+      return false;
+    }
+    setenv("RANK", std::getenv("SLURM_PROCID"), 1);
+    setenv("WORLD_SIZE", world.c_str(), 1);
+    setenv("LOCAL_RANK", local.c_str(), 1);
+    setenv("LOCAL_WORLD_SIZE", std::to_string(counts[static_cast<std::size_t>(*node)]).c_str(), 1);
+    // The launcher sets the rendezvous; a bare `srun dojo-exec` gets rank 0's node.
+    setenv("MASTER_ADDR", expand_slurm_hostlist(nodelist).front().c_str(), 0);
+    setenv("MASTER_PORT", kDefaultMasterPort, 0);
+  } catch (const Error& e) {
+    error = e.what();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 int exec_with_rank_env(const std::vector<std::string>& command, std::string& error) {
   if (command.empty()) {
     error = "exec needs -- COMMAND ARGS...";
     return kExitUsage;
   }
-  const char* pairs[][2] = {{"OMPI_COMM_WORLD_RANK", "RANK"},
-                            {"OMPI_COMM_WORLD_SIZE", "WORLD_SIZE"},
-                            {"OMPI_COMM_WORLD_LOCAL_RANK", "LOCAL_RANK"},
-                            {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"}};
-  for (const auto& [from, to] : pairs) {
-    const char* value = std::getenv(from);
-    if (value == nullptr) {
-      error = std::string("exec runs under mpirun (") + from + " is not set)";
+  if (std::getenv("OMPI_COMM_WORLD_RANK") != nullptr) {
+    if (!copy_env(kOpenMpi, error))
       return kExitUsage;
-    }
-    setenv(to, value, 1);
+  } else if (std::getenv("SLURM_PROCID") != nullptr) {
+    if (!slurm_rank_env(error))
+      return kExitUsage;
+  } else {
+    error = "exec runs under mpirun or srun (neither OMPI_COMM_WORLD_RANK nor SLURM_PROCID is set)";
+    return kExitUsage;
   }
   // DOJO_BATCH_SHARES is run-length encoded ("85000x128"): this rank's entry.
   if (const char* shares = std::getenv("DOJO_BATCH_SHARES")) {

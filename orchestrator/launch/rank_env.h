@@ -8,10 +8,12 @@
 namespace dojo::launch {
 
 /// Sets RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE from Open MPI's
-/// OMPI_COMM_WORLD_* variables and DOJO_BATCH_SHARE from the launcher's
+/// OMPI_COMM_WORLD_* variables (under mpirun) or from SLURM_PROCID,
+/// SLURM_NTASKS, SLURM_LOCALID and the step's tasks per node (under srun,
+/// with MASTER_ADDR the step's first node unless set), and DOJO_BATCH_SHARE from the launcher's
 /// DOJO_BATCH_SHARES, arranges to be killed when the process that started it
 /// (mpirun or an Open MPI daemon) dies, then execs `command`. Returns only on failure, with
-/// the message in `error`: 2 when not under mpirun, 127 when the command
+/// the message in `error`: 2 when under neither mpirun nor srun, 127 when the command
 /// cannot be run.
 int exec_with_rank_env(const std::vector<std::string>& command, std::string& error);
 

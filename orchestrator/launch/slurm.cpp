@@ -1,110 +1,151 @@
 #include "orchestrator/launch/slurm.h"
 
 #include <cstdlib>
+#include <numeric>
 
 #include "common/error.h"
+#include "common/numbers.h"
+#include "common/subprocess.h"
+#include "orchestrator/launch/slurm_hostlist.h"
 
 namespace dojo::launch {
 namespace {
 
-int number(const std::string& text, const std::string& list) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
-      text.size() > 9) {
-    throw UsageError("malformed Slurm hostlist \"" + list + "\"");
-  }
-  return std::stoi(text);
+/// How long squeue and scontrol may take before the answer is "unknown".
+constexpr double kSlurmCommandSeconds = 10;
+
+std::string env_text(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+int env_count(const char* name) {
+  const std::string text = env_text(name);
+  if (text.empty())
+    return 0;
+  const std::optional<std::int64_t> n = parse_integer(text);
+  if (!n || *n < 0 || *n > 1'000'000)
+    throw UsageError(std::string(name) + "=\"" + text + "\" is not a count");
+  return static_cast<int>(*n);
 }
 
 }  // namespace
 
-std::vector<std::string> expand_slurm_hostlist(const std::string& list) {
-  std::vector<std::string> hosts;
-  std::size_t i = 0;
-  while (i < list.size()) {
-    // One item: a prefix, optionally [ranges], optionally a suffix, up to a top-level comma.
-    std::size_t open = list.find('[', i);
-    const std::size_t comma = list.find(',', i);
-    if (open == std::string::npos || (comma != std::string::npos && comma < open)) {
-      const std::size_t end = comma == std::string::npos ? list.size() : comma;
-      if (end == i)
-        throw UsageError("malformed Slurm hostlist \"" + list + "\"");
-      hosts.push_back(list.substr(i, end - i));
-      i = end + 1;
-      continue;
-    }
-    const std::size_t close = list.find(']', open);
-    if (close == std::string::npos)
-      throw UsageError("malformed Slurm hostlist \"" + list + "\"");
-    const std::string prefix = list.substr(i, open - i);
-    std::size_t after = list.find(',', close);
-    if (after == std::string::npos)
-      after = list.size();
-    const std::string suffix = list.substr(close + 1, after - close - 1);
-    const std::string ranges = list.substr(open + 1, close - open - 1);
-    std::size_t r = 0;
-    while (r <= ranges.size()) {
-      std::size_t next = ranges.find(',', r);
-      if (next == std::string::npos)
-        next = ranges.size();
-      const std::string range = ranges.substr(r, next - r);
-      const std::size_t dash = range.find('-');
-      const std::string lo = range.substr(0, dash);
-      const std::string hi = dash == std::string::npos ? lo : range.substr(dash + 1);
-      const int a = number(lo, list), b = number(hi, list);
-      if (b < a || b - a > 100000)
-        throw UsageError("malformed Slurm hostlist \"" + list + "\"");
-      for (int n = a; n <= b; ++n) {
-        std::string digits = std::to_string(n);
-        if (digits.size() < lo.size())
-          digits.insert(0, lo.size() - digits.size(), '0');
-        hosts.push_back(prefix + digits + suffix);
-      }
-      r = next + 1;
-    }
-    i = after + 1;
+int parse_gpu_count(const std::string& text) {
+  if (text.empty())
+    return 0;
+  // "8", "h100:8", "gpu:h100:8"; Slurm writes a list per type as "h100:4,a100:4".
+  int total = 0;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos)
+      end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const std::size_t colon = item.rfind(':');
+    const std::optional<std::int64_t> n =
+        parse_integer(colon == std::string::npos ? item : item.substr(colon + 1));
+    if (!n || *n < 0 || *n > 1024)
+      throw UsageError("cannot read a GPU count from \"" + text + "\"");
+    total += static_cast<int>(*n);
+    start = end + 1;
   }
-  if (hosts.empty())
-    throw UsageError("the Slurm hostlist \"" + list + "\" names no node");
-  return hosts;
+  return total;
 }
 
-std::vector<int> expand_tasks_per_node(const std::string& text) {
-  std::vector<int> counts;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t next = text.find(',', i);
-    if (next == std::string::npos)
-      next = text.size();
-    const std::string item = text.substr(i, next - i);
-    const std::size_t paren = item.find("(x");
-    const int count = number(item.substr(0, paren), text);
-    const int repeat = paren == std::string::npos
-                           ? 1
-                           : number(item.substr(paren + 2, item.size() - paren - 3), text);
-    counts.insert(counts.end(), repeat, count);
-    i = next + 1;
-  }
-  return counts;
+int SlurmAllocation::slots() const {
+  return std::accumulate(nodes.begin(), nodes.end(), 0,
+                         [](int sum, const auto& node) { return sum + node.second; });
 }
 
-std::optional<std::vector<std::pair<std::string, int>>> slurm_allocation() {
-  const char* nodelist = std::getenv("SLURM_JOB_NODELIST");
-  if (nodelist == nullptr || *nodelist == '\0')
+int SlurmAllocation::default_ranks() const {
+  if (gpus_per_node > 0 || ntasks == 0)
+    return slots();
+  return ntasks;
+}
+
+std::string SlurmAllocation::describe() const {
+  std::string text = "Slurm job " + job_id + " grants " + std::to_string(slots()) +
+                     (gpus_per_node > 0 ? " GPU slots" : " tasks") + " on " +
+                     std::to_string(nodes.size()) + (nodes.size() == 1 ? " node" : " nodes") +
+                     " (SLURM_JOB_NODELIST=" + nodelist;
+  if (ntasks > 0)
+    text += ", SLURM_NTASKS=" + std::to_string(ntasks);
+  if (!tasks_per_node.empty())
+    text += ", SLURM_TASKS_PER_NODE=" + tasks_per_node;
+  if (gpus_per_node > 0)
+    text += ", " + std::to_string(gpus_per_node) + " GPUs per node";
+  return text + ")";
+}
+
+std::optional<SlurmAllocation> slurm_allocation() {
+  SlurmAllocation a;
+  a.nodelist = env_text("SLURM_JOB_NODELIST");
+  if (a.nodelist.empty())
+    a.nodelist = env_text("SLURM_NODELIST");
+  if (a.nodelist.empty())
     return std::nullopt;
-  const std::vector<std::string> hosts = expand_slurm_hostlist(nodelist);
+  a.job_id = env_text("SLURM_JOB_ID");
+  if (a.job_id.empty())
+    a.job_id = env_text("SLURM_JOBID");
+  const std::vector<std::string> hosts = expand_slurm_hostlist(a.nodelist);
   std::vector<int> slots(hosts.size(), 1);
-  if (const char* tasks = std::getenv("SLURM_TASKS_PER_NODE"); tasks != nullptr && *tasks != '\0') {
-    const std::vector<int> counts = expand_tasks_per_node(tasks);
+  a.tasks_per_node = env_text("SLURM_TASKS_PER_NODE");
+  if (!a.tasks_per_node.empty()) {
+    const std::vector<int> counts = expand_tasks_per_node(a.tasks_per_node);
     if (counts.size() != hosts.size()) {
-      throw UsageError("SLURM_TASKS_PER_NODE (\"" + std::string(tasks) + "\") does not match the " +
+      throw UsageError("SLURM_TASKS_PER_NODE (\"" + a.tasks_per_node + "\") does not match the " +
                        std::to_string(hosts.size()) + " nodes of SLURM_JOB_NODELIST");
     }
     slots = counts;
   }
-  std::vector<std::pair<std::string, int>> allocation;
+  a.ntasks = env_count("SLURM_NTASKS");
+  if (a.ntasks == 0)
+    a.ntasks = env_count("SLURM_NPROCS");
+  a.gpus_per_node = parse_gpu_count(env_text("SLURM_GPUS_PER_NODE"));
+  if (a.gpus_per_node == 0)
+    a.gpus_per_node = parse_gpu_count(env_text("SLURM_GPUS_ON_NODE"));
+  a.restart_count = env_count("SLURM_RESTART_COUNT");
   for (std::size_t i = 0; i < hosts.size(); ++i)
-    allocation.emplace_back(hosts[i], slots[i]);
-  return allocation;
+    a.nodes.emplace_back(hosts[i], a.gpus_per_node > 0 ? a.gpus_per_node : slots[i]);
+  return a;
+}
+
+SlurmJobState slurm_job_state(const std::string& job_id) {
+  SlurmJobState s;
+  if (job_id.empty())
+    return s;
+  const ProcessResult r =
+      run_process({"squeue", "--noheader", "--states=all", "--format=%T", "--jobs=" + job_id},
+                  kSlurmCommandSeconds);
+  if (!r.started || r.timed_out)
+    return s;
+  std::string word = r.output.substr(0, r.output.find_first_of("\r\n"));
+  if (r.exit_code != 0) {
+    // squeue says "Invalid job id specified" once the job is gone from
+    // slurmctld; anything else (the controller unreachable) is not an answer.
+    if (r.output.find("Invalid job id") == std::string::npos)
+      return s;
+    word = "GONE";
+  } else if (word.empty()) {
+    word = "GONE";
+  }
+  s.known = true;
+  s.state = word;
+  s.alive = word == "RUNNING" || word == "COMPLETING" || word == "SUSPENDED" ||
+            word == "CONFIGURING" || word == "STAGE_OUT";
+  return s;
+}
+
+std::string drain_slurm_node(const std::string& host, const std::string& reason) {
+  const ProcessResult r =
+      run_process({"scontrol", "update", "NodeName=" + host, "State=DRAIN", "Reason=" + reason},
+                  kSlurmCommandSeconds);
+  if (r.started && !r.timed_out && r.exit_code == 0)
+    return "";
+  if (r.timed_out)
+    return "scontrol did not answer within 10 s";
+  return r.output.empty() ? "scontrol exited with code " + std::to_string(r.exit_code) : r.output;
 }
 
 }  // namespace dojo::launch

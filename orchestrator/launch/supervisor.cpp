@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,8 +74,10 @@ class CappedLog {
   std::string tail_;
 };
 
-// Ranks that mpirun reports as failed ("Process name: [[1234,1],3]", "rank 3 with PID").
-std::vector<int> failed_ranks_in(const std::string& output) {
+// Ranks that mpirun or srun report as failed ("Process name: [[1234,1],3]",
+// "rank 3 with PID", "srun: error: node1: tasks 2-3: Exited with exit code 7").
+/// `ranks_under_srun`: srun started the ranks themselves, so its tasks are ranks.
+std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun) {
   std::set<int> ranks;
   static const std::regex kProcess(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
   static const std::regex kRank(R"(process rank (\d+) with PID)");
@@ -83,7 +86,37 @@ std::vector<int> failed_ranks_in(const std::string& output) {
       ranks.insert(std::stoi((*it)[1].str()));
     }
   }
+  if (!ranks_under_srun)
+    return {ranks.begin(), ranks.end()};
+  static const std::regex kSrunTasks(R"(srun: error: \S+: tasks? (\d+)(?:-(\d+))?: )");
+  for (std::sregex_iterator it(output.begin(), output.end(), kSrunTasks), end; it != end; ++it) {
+    const int first = std::stoi((*it)[1].str());
+    const int last = (*it)[2].matched ? std::stoi((*it)[2].str()) : first;
+    for (int r = first; r <= last && r - first < 4096; ++r)
+      ranks.insert(r);
+  }
   return {ranks.begin(), ranks.end()};
+}
+
+// Nodes whose Open MPI daemon mpirun lost ("Remote daemon: [[1,0],1] on node
+// n2", "ORTE daemon has unexpectedly failed ... on node n2") or whose
+// daemon's srun step was killed ("srun: error: n2: task 1: Killed").
+std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun) {
+  std::set<std::string> nodes;
+  static const std::regex kRemote(R"(Remote daemon: \[\[\d+,\d+\],\d+\] on node (\S+))");
+  static const std::regex kFailed(R"(ORTE daemon[^\n]*\n(?:[^\n]*\n){0,6}?[^\n]*on node (\S+))");
+  static const std::regex kSrunKilled(R"(srun: error: (\S+): tasks? \d+(?:-\d+)?: Killed)");
+  for (const std::regex* re : {&kRemote, &kFailed, &kSrunKilled}) {
+    if (re == &kSrunKilled && ranks_under_srun)
+      continue;  // a task is a rank, not a daemon
+    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
+      std::string node = (*it)[1].str();
+      while (!node.empty() && (node.back() == '.' || node.back() == ','))
+        node.pop_back();
+      nodes.insert(node);
+    }
+  }
+  return {nodes.begin(), nodes.end()};
 }
 
 /// How long one wait for output lasts before the other checks run.
@@ -109,7 +142,8 @@ std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std:
 
 /// mpirun as the leader of its own process group, its stdout and stderr into
 /// one pipe. Returns the child's pid and the pipe's read end.
-std::pair<pid_t, int> start_group(const std::vector<std::string>& args) {
+std::pair<pid_t, int> start_group(const std::vector<std::string>& args,
+                                  const std::map<std::string, std::string>& env) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
     throw LaunchError("cannot create a pipe for mpirun");
@@ -127,6 +161,10 @@ std::pair<pid_t, int> start_group(const std::vector<std::string>& args) {
     ::dup2(pipe_fds[1], STDERR_FILENO);
     for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP})
       ::signal(sig, SIG_DFL);
+    // mpirun outlives no launcher: killed with it, it takes the ranks along.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    for (const auto& [name, value] : env)
+      ::setenv(name.c_str(), value.c_str(), 1);
     ::execvp(argv[0], argv.data());
     const std::string message =
         std::string("dojo launch: cannot run ") + argv[0] + ": " + std::strerror(errno) + "\n";
@@ -221,7 +259,7 @@ class Attempt {
         output_(options.ranks),
         watch_(options, start_),
         last_tick_(start_) {
-    std::tie(child_, out_fd_) = start_group(options.argv);
+    std::tie(child_, out_fd_) = start_group(options.argv, options.env);
   }
 
   AttemptResult run() {
@@ -367,15 +405,24 @@ class Attempt {
       return r;
     }
     r.outcome = AttemptResult::Outcome::kFailed;
-    r.failed_ranks = failed_ranks_in(recent_);
+    const std::string program =
+        std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
+    r.failed_ranks = failed_ranks_in(recent_, program == "srun");
+    r.lost_nodes = lost_nodes_in(recent_, program == "srun");
     if (r.failed_ranks.empty() && options_.heartbeats != nullptr) {
       // mpirun did not say who failed (a lost node often kills it outright):
       // the ranks that went silent before it did.
       r.failed_ranks = watch_.silent();
     }
     const std::string ranks = describe_ranks(r.failed_ranks, options_.rank_hosts);
-    r.reason = "mpirun exited with code " + std::to_string(r.exit_code) +
-               (ranks.empty() ? "" : " (" + ranks + " failed)");
+    std::string lost;
+    for (const std::string& node : r.lost_nodes)
+      lost += (lost.empty() ? "" : ", ") + node;
+    r.reason = lost.empty() ? program + " exited with code " + std::to_string(r.exit_code) +
+                                  (ranks.empty() ? "" : " (" + ranks + " failed)")
+                            : "node " + lost + " was lost: its Open MPI daemon or its Slurm step "
+                              "went away (" + program + " exited with code " +
+                                  std::to_string(r.exit_code) + ")";
     return r;
   }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@
 namespace dojo::launch {
 
 struct AttemptOptions {
-  std::vector<std::string> argv;                      ///< mpirun and its arguments
+  std::vector<std::string> argv;                      ///< mpirun (or srun) and its arguments
+  std::map<std::string, std::string> env;             ///< set in its environment
   std::filesystem::path log;                          ///< this attempt's log
   std::size_t log_cap_bytes = std::size_t{64} << 20;  ///< head and tail kept beyond this
   bool echo = true;                                   ///< copy the output to our stdout too
@@ -38,6 +40,7 @@ struct AttemptResult {
   int exit_code = -1;
   std::string reason;  ///< one line: what happened
   std::vector<int> failed_ranks;
+  std::vector<std::string> lost_nodes;  ///< nodes whose Open MPI daemon (or node) went away
   double seconds = 0;
   double first_step_seconds = -1;  ///< from the start to the first heartbeat with progress
 };
