@@ -216,7 +216,8 @@ void parse_slurm(MapReader r, SlurmJobConfig& s) {
   r.optional_enum("mpi", s.mpi, {{"pmix", std::string("pmix")}, {"pmi2", std::string("pmi2")}});
   for (auto [key, value] : {std::pair<const char*, std::string*>{"partition", &s.partition},
                             {"account", &s.account},
-                            {"qos", &s.qos}}) {
+                            {"qos", &s.qos},
+                            {"constraint", &s.constraint}}) {
     if (r.optional(key, *value)) {
       r.check(!value->empty() && value->find_first_of(" \t\n'\"\\$`") == std::string::npos, key,
               "must be one word");

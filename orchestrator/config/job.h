@@ -100,6 +100,7 @@ struct SlurmJobConfig {
   std::string partition;     ///< sbatch --partition, when given
   std::string account;       ///< sbatch --account, when given
   std::string qos;           ///< sbatch --qos, when given
+  std::string constraint;    ///< sbatch --constraint (node features), when given
   /// sbatch --signal=B:USR1@LEAD: seconds before the time limit at which the
   /// job checkpoints and stops.
   int signal_lead_s = 120;

@@ -54,7 +54,6 @@ struct SlurmShape {
   int tasks_per_node = 0;  ///< 0: uneven, give --ntasks
   int gpus_per_node = 0;
   std::string gres;                  ///< "gpu" or "dojo" when the nodes have accelerators
-  std::string accelerator;           ///< the nodes' one accelerator type, when they share one
   std::vector<std::string> exclude;  ///< inventory nodes not up
 };
 
@@ -84,8 +83,6 @@ SlurmShape shape_of(const config::JobConfig& job, const std::optional<config::Cl
   const bool one_type = std::all_of(p.hosts.begin(), p.hosts.end(), [&](const HostAllocation& h) {
     return h.accelerator == p.hosts.front().accelerator;
   });
-  if (one_type)
-    shape.accelerator = p.hosts.front().accelerator;
   const config::Accelerator* a = cluster->catalog.find(p.hosts.front().accelerator);
   if (a != nullptr && a->kind != config::AcceleratorKind::kCpu && even && one_type) {
     shape.gres = gres_name(a->kind);
@@ -134,8 +131,8 @@ std::string sbatch_script(const SubmitOptions& options, const config::JobConfig&
                                   : "--gres=" + shape.gres + ":" +
                                         std::to_string(shape.gpus_per_node));
   }
-  if (!shape.accelerator.empty())
-    directive("--constraint=" + shape.accelerator);  // a feature of `dojo slurm nodes`
+  if (!job.slurm.constraint.empty())
+    directive("--constraint=" + job.slurm.constraint);  // features as `dojo slurm nodes` declares them
   if (job.wall_time_s > 0)
     directive("--time=" + slurm_time(job.wall_time_s));
   if (job.slurm.requeue)
