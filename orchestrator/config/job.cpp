@@ -212,7 +212,8 @@ void parse_restarts(MapReader r, RestartsConfig& c) {
 }
 
 void parse_slurm(MapReader r, SlurmJobConfig& s) {
-  r.optional_enum("launch", s.launch, {{"mpirun", SlurmLaunch::kMpirun}, {"srun", SlurmLaunch::kSrun}});
+  r.optional_enum("launch", s.launch,
+                  {{"mpirun", SlurmLaunch::kMpirun}, {"srun", SlurmLaunch::kSrun}});
   r.optional_enum("mpi", s.mpi, {{"pmix", std::string("pmix")}, {"pmi2", std::string("pmi2")}});
   for (auto [key, value] : {std::pair<const char*, std::string*>{"partition", &s.partition},
                             {"account", &s.account},

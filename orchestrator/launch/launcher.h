@@ -26,7 +26,7 @@ struct LaunchOptions {
   std::filesystem::path dojo_binary;               ///< the dojo the ranks run
   std::filesystem::path exec_binary;               ///< the rank shim: dojo-exec, else "dojo exec"
   std::string mpirun = "mpirun";
-  std::string rsh_agent;  ///< --rsh-agent; default ssh
+  std::string rsh_agent;               ///< --rsh-agent; default ssh
   std::optional<double> stop_grace_s;  ///< --stop-grace; default the job's stop_grace_s
   std::optional<config::SlurmLaunch> slurm_launch;  ///< --slurm-launch; default the job's
   std::string version;                 ///< "dojo X (git SHA)", recorded in the run directory

@@ -152,18 +152,17 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
   if (best.empty()) {
     const std::string wanted = request.ranks > 0 ? std::to_string(request.ranks) + " ranks"
                                                  : fixed(request.h100e, 1) + " H100e";
-    throw LaunchError("cannot place " + wanted + " on cluster \"" + cluster.name +
-                      "\": " + std::to_string(free_total) + " slots (" + fixed(free_h100e, 1) +
-                      " H100e) are free on " + std::to_string(candidates.size()) + " up nodes; " +
-                      std::to_string(held_total) + " slots are held by other jobs and " +
-                      std::to_string(unusable_nodes) + " nodes are drained, down or blacklisted" +
-                      holders(unavailable) +
-                      (untyped.empty() ? ""
-                                       : "; " + std::to_string(untyped.size()) +
-                                             " node(s) have no accelerator type to count H100e "
-                                             "by (" +
-                                             untyped.front() + (untyped.size() > 1 ? ", ..." : "") +
-                                             ")"));
+    throw LaunchError(
+        "cannot place " + wanted + " on cluster \"" + cluster.name + "\": " +
+        std::to_string(free_total) + " slots (" + fixed(free_h100e, 1) + " H100e) are free on " +
+        std::to_string(candidates.size()) + " up nodes; " + std::to_string(held_total) +
+        " slots are held by other jobs and " + std::to_string(unusable_nodes) +
+        " nodes are drained, down or blacklisted" + holders(unavailable) +
+        (untyped.empty() ? ""
+                         : "; " + std::to_string(untyped.size()) +
+                               " node(s) have no accelerator type to count H100e "
+                               "by (" +
+                               untyped.front() + (untyped.size() > 1 ? ", ..." : "") + ")"));
   }
   Placement placement;
   for (const auto& [candidate, ranks] : best) {

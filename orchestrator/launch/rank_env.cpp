@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "common/batch_shares.h"
-#include "common/exit_codes.h"
 #include "common/error.h"
+#include "common/exit_codes.h"
 #include "common/numbers.h"
 #include "orchestrator/launch/slurm_hostlist.h"
 
@@ -56,8 +56,9 @@ bool slurm_rank_env(std::string& error) {
       env_or("SLURM_STEP_TASKS_PER_NODE", std::getenv("SLURM_TASKS_PER_NODE"));
   const std::optional<std::int64_t> node = parse_integer(env_or("SLURM_NODEID", "0"));
   if (world.empty() || local.empty() || nodelist.empty() || per_node.empty() || !node) {
-    error = "under srun, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODEID, SLURM_STEP_NODELIST and "
-            "SLURM_STEP_TASKS_PER_NODE must be set";
+    error =
+        "under srun, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODEID, SLURM_STEP_NODELIST and "
+        "SLURM_STEP_TASKS_PER_NODE must be set";
     return false;
   }
   try {

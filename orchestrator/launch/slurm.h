@@ -16,10 +16,10 @@ struct SlurmAllocation {
   /// Each node and its slots: SLURM_TASKS_PER_NODE, or the GPUs per node
   /// when the allocation has GPUs (one rank per GPU).
   std::vector<std::pair<std::string, int>> nodes;
-  int ntasks = 0;         ///< SLURM_NTASKS (0 when Slurm did not set it)
-  int gpus_per_node = 0;  ///< from SLURM_GPUS_PER_NODE or SLURM_GPUS_ON_NODE; 0: none
-  int restart_count = 0;  ///< SLURM_RESTART_COUNT: how often the job was requeued
-  std::string nodelist;   ///< SLURM_JOB_NODELIST as Slurm wrote it
+  int ntasks = 0;              ///< SLURM_NTASKS (0 when Slurm did not set it)
+  int gpus_per_node = 0;       ///< from SLURM_GPUS_PER_NODE or SLURM_GPUS_ON_NODE; 0: none
+  int restart_count = 0;       ///< SLURM_RESTART_COUNT: how often the job was requeued
+  std::string nodelist;        ///< SLURM_JOB_NODELIST as Slurm wrote it
   std::string tasks_per_node;  ///< SLURM_TASKS_PER_NODE as Slurm wrote it
 
   /// The ranks a job runs when it does not say: one per GPU, else SLURM_NTASKS.
@@ -40,7 +40,8 @@ int parse_gpu_count(const std::string& text);
 struct SlurmJobState {
   bool known = false;  ///< false: Slurm could not be asked (or did not answer in time)
   bool alive = false;  ///< running (or suspended, or completing its steps)
-  std::string state;   ///< Slurm's word: RUNNING, CANCELLED, ...; "GONE" when Slurm no longer knows the job
+  std::string
+      state;  ///< Slurm's word: RUNNING, CANCELLED, ...; "GONE" when Slurm no longer knows the job
 };
 SlurmJobState slurm_job_state(const std::string& job_id);
 

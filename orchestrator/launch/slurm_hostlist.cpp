@@ -102,8 +102,8 @@ std::string compress_slurm_hostlist(const std::vector<std::string>& hosts) {
       continue;
     }
     const std::pair<std::string, std::size_t> key{host.substr(0, digits), width};
-    auto group = std::find_if(groups.begin(), groups.end(),
-                              [&](const auto& g) { return g.first == key; });
+    auto group =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
     if (group == groups.end())
       group = groups.insert(groups.end(), {key, {}});
     group->second.push_back(std::stol(host.substr(digits)));

@@ -57,7 +57,8 @@ struct SlurmShape {
   std::vector<std::string> exclude;  ///< inventory nodes not up
 };
 
-SlurmShape shape_of(const config::JobConfig& job, const std::optional<config::ClusterConfig>& cluster) {
+SlurmShape shape_of(const config::JobConfig& job,
+                    const std::optional<config::ClusterConfig>& cluster) {
   SlurmShape shape;
   PlacementRequest request;
   request.ranks = job.resources.ranks.value_or(0);
@@ -65,7 +66,8 @@ SlurmShape shape_of(const config::JobConfig& job, const std::optional<config::Cl
   request.ranks_per_node = job.resources.ranks_per_node.value_or(0);
   if (!cluster) {
     if (request.h100e > 0)
-      throw UsageError("job " + job.name + " asks for H100e: give --cluster C.yaml (or job.cluster) "
+      throw UsageError("job " + job.name +
+                       " asks for H100e: give --cluster C.yaml (or job.cluster) "
                        "so that dojo submit can count nodes by their accelerators");
     shape.ranks = request.ranks;
     shape.tasks_per_node = request.ranks_per_node;
@@ -127,12 +129,13 @@ std::string sbatch_script(const SubmitOptions& options, const config::JobConfig&
     directive("--ntasks=" + std::to_string(shape.ranks));
   }
   if (shape.gpus_per_node > 0) {
-    directive(shape.gres == "gpu" ? "--gpus-per-node=" + std::to_string(shape.gpus_per_node)
-                                  : "--gres=" + shape.gres + ":" +
-                                        std::to_string(shape.gpus_per_node));
+    directive(shape.gres == "gpu"
+                  ? "--gpus-per-node=" + std::to_string(shape.gpus_per_node)
+                  : "--gres=" + shape.gres + ":" + std::to_string(shape.gpus_per_node));
   }
   if (!job.slurm.constraint.empty())
-    directive("--constraint=" + job.slurm.constraint);  // features as `dojo slurm nodes` declares them
+    directive("--constraint=" +
+              job.slurm.constraint);  // features as `dojo slurm nodes` declares them
   if (job.wall_time_s > 0)
     directive("--time=" + slurm_time(job.wall_time_s));
   if (job.slurm.requeue)
@@ -161,7 +164,8 @@ std::string sbatch_script(const SubmitOptions& options, const config::JobConfig&
     command.push_back(o.flag.substr(o.flag.find(' ') + 1));
   }
   s += "\nexport DOJO_BIN_DIR=" + shell_words({options.bin_dir.string()}) + "\n";
-  s += "# dojorun becomes the batch step: Slurm's signals reach it, and its exit code is the job's.\n";
+  s += "# dojorun becomes the batch step: Slurm's signals reach it, and its exit code is the "
+       "job's.\n";
   s += "exec " + shell_words(command) + "\n";
   return s;
 }
@@ -196,8 +200,8 @@ int submit_main(const std::vector<std::string>& args, std::ostream& out, std::os
   options.bin_dir = n > 0 ? fs::path(std::string(self, static_cast<std::size_t>(n))).parent_path()
                           : fs::current_path();
   const fs::path dojorun = options.bin_dir / ".." / ".." / "scripts" / "dojorun";
-  options.dojorun = fs::exists(dojorun) ? fs::weakly_canonical(dojorun)
-                                        : options.bin_dir / "dojo-launch";
+  options.dojorun =
+      fs::exists(dojorun) ? fs::weakly_canonical(dojorun) : options.bin_dir / "dojo-launch";
   const std::string script = sbatch_script(options, job);
   if (options.dry_run) {
     out << script;
@@ -206,7 +210,8 @@ int submit_main(const std::vector<std::string>& args, std::ostream& out, std::os
   fs::create_directories(options.run_dir);
   const fs::path file = options.run_dir / "submit.sbatch";
   write_file_atomically(file.string(), script);
-  const ProcessResult r = run_process({options.sbatch, "--parsable", file.string()}, kSbatchSeconds);
+  const ProcessResult r =
+      run_process({options.sbatch, "--parsable", file.string()}, kSbatchSeconds);
   if (!r.started || r.timed_out || r.exit_code != 0) {
     throw LaunchError("sbatch refused " + file.string() + ": " +
                       (r.timed_out ? std::string("no answer within 60 s") : r.output));
@@ -223,12 +228,11 @@ std::string slurm_billing(const config::ClusterConfig& cluster) {
   std::map<std::string, std::vector<std::string>> nodes_of;
   for (const config::ClusterNode& node : cluster.nodes)
     nodes_of[node.accelerator].push_back(node.host);
-  std::string s =
-      "# Slurm's billing in H100-equivalents for cluster " + cluster.name +
-      ", from the accelerator catalog\n#   " + cluster.catalog.source.string() +
-      "\n# One GPU (GRES) of each type bills its H100e factor; a CPU node bills its\n"
-      "# factor per CPU. Job billing, fair-share and TRES limits on `billing` then\n"
-      "# count H100e. Put these in slurm.conf.\n";
+  std::string s = "# Slurm's billing in H100-equivalents for cluster " + cluster.name +
+                  ", from the accelerator catalog\n#   " + cluster.catalog.source.string() +
+                  "\n# One GPU (GRES) of each type bills its H100e factor; a CPU node bills its\n"
+                  "# factor per CPU. Job billing, fair-share and TRES limits on `billing` then\n"
+                  "# count H100e. Put these in slurm.conf.\n";
   std::vector<std::string> tres, gres_weights;
   for (const auto& [name, hosts] : nodes_of) {
     const config::Accelerator* a = cluster.catalog.find(name);
@@ -250,19 +254,19 @@ std::string slurm_billing(const config::ClusterConfig& cluster) {
     if (a == nullptr)
       continue;
     const std::string gres = gres_name(a->kind);
-    const std::string weights = gres.empty()
-                                    ? "CPU=" + fixed3(h100e_factor(*a))
-                                    : "CPU=0,GRES/" + gres + ":" + name + "=" +
-                                          fixed3(h100e_factor(*a));
-    s += "PartitionName=" + cluster.name + "-" + name + " Nodes=" +
-         compress_slurm_hostlist(hosts) + " TRESBillingWeights=\"" + weights + "\"\n";
+    const std::string weights =
+        gres.empty() ? "CPU=" + fixed3(h100e_factor(*a))
+                     : "CPU=0,GRES/" + gres + ":" + name + "=" + fixed3(h100e_factor(*a));
+    s += "PartitionName=" + cluster.name + "-" + name + " Nodes=" + compress_slurm_hostlist(hosts) +
+         " TRESBillingWeights=\"" + weights + "\"\n";
   }
   if (!gres_weights.empty()) {
     std::string all;
     for (const std::string& w : gres_weights)
       all += "," + w;
     s += "\n# Or one partition of every accelerator node (CPUs of GPU jobs bill nothing):\n"
-         "PartitionName=" + cluster.name + " Nodes=ALL TRESBillingWeights=\"CPU=0" + all + "\"\n";
+         "PartitionName=" +
+         cluster.name + " Nodes=ALL TRESBillingWeights=\"CPU=0" + all + "\"\n";
   }
   return s;
 }
@@ -273,9 +277,9 @@ std::string slurm_nodes(const config::ClusterConfig& cluster) {
   for (const config::ClusterNode& node : cluster.nodes) {
     const config::Accelerator* a = cluster.catalog.find(node.accelerator);
     const std::string gres = a != nullptr ? gres_name(a->kind) : "";
-    std::string attributes = gres.empty() ? " CPUs=" + std::to_string(node.slots)
-                                          : " Gres=" + gres + ":" + node.accelerator + ":" +
-                                                std::to_string(node.slots);
+    std::string attributes =
+        gres.empty() ? " CPUs=" + std::to_string(node.slots)
+                     : " Gres=" + gres + ":" + node.accelerator + ":" + std::to_string(node.slots);
     attributes += " Feature=" + node.accelerator + "," + node.rack;
     attributes += node.state == config::NodeState::kUp ? " State=UNKNOWN"
                   : node.state == config::NodeState::kDrained

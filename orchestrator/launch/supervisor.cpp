@@ -74,51 +74,8 @@ class CappedLog {
   std::string tail_;
 };
 
-// Ranks that mpirun or srun report as failed ("Process name: [[1234,1],3]",
-// "rank 3 with PID", "srun: error: node1: tasks 2-3: Exited with exit code 7").
-/// `ranks_under_srun`: srun started the ranks themselves, so its tasks are ranks.
-std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun) {
-  std::set<int> ranks;
-  static const std::regex kProcess(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
-  static const std::regex kRank(R"(process rank (\d+) with PID)");
-  for (const std::regex* re : {&kProcess, &kRank}) {
-    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
-      ranks.insert(std::stoi((*it)[1].str()));
-    }
-  }
-  if (!ranks_under_srun)
-    return {ranks.begin(), ranks.end()};
-  static const std::regex kSrunTasks(R"(srun: error: \S+: tasks? (\d+)(?:-(\d+))?: )");
-  for (std::sregex_iterator it(output.begin(), output.end(), kSrunTasks), end; it != end; ++it) {
-    const int first = std::stoi((*it)[1].str());
-    const int last = (*it)[2].matched ? std::stoi((*it)[2].str()) : first;
-    for (int r = first; r <= last && r - first < 4096; ++r)
-      ranks.insert(r);
-  }
-  return {ranks.begin(), ranks.end()};
-}
-
-// Nodes whose Open MPI daemon mpirun lost ("Remote daemon: [[1,0],1] on node
-// n2", "ORTE daemon has unexpectedly failed ... on node n2") or whose
-// daemon's srun step was killed ("srun: error: n2: task 1: Killed").
-std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun) {
-  std::set<std::string> nodes;
-  static const std::regex kRemote(R"(Remote daemon: \[\[\d+,\d+\],\d+\] on node (\S+))");
-  static const std::regex kFailed(R"(ORTE daemon[^\n]*\n(?:[^\n]*\n){0,6}?[^\n]*on node (\S+))");
-  static const std::regex kSrunKilled(R"(srun: error: (\S+): tasks? \d+(?:-\d+)?: Killed)");
-  for (const std::regex* re : {&kRemote, &kFailed, &kSrunKilled}) {
-    if (re == &kSrunKilled && ranks_under_srun)
-      continue;  // a task is a rank, not a daemon
-    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
-      std::string node = (*it)[1].str();
-      while (!node.empty() && (node.back() == '.' || node.back() == ','))
-        node.pop_back();
-      nodes.insert(node);
-    }
-  }
-  return {nodes.begin(), nodes.end()};
-}
-
+/// mpirun and srun exit with 128 + N when a rank died of signal N.
+constexpr int kSignalExitBase = 128;
 /// How long one wait for output lasts before the other checks run.
 constexpr int kPollMilliseconds = 50;
 /// How much of the latest output is kept to find failed ranks in.
@@ -409,6 +366,7 @@ class Attempt {
         std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
     r.failed_ranks = failed_ranks_in(recent_, program == "srun");
     r.lost_nodes = lost_nodes_in(recent_, program == "srun");
+    r.rank_signalled = rank_signalled_in(recent_) || r.exit_code > kSignalExitBase;
     if (r.failed_ranks.empty() && options_.heartbeats != nullptr) {
       // mpirun did not say who failed (a lost node often kills it outright):
       // the ranks that went silent before it did.
@@ -418,11 +376,13 @@ class Attempt {
     std::string lost;
     for (const std::string& node : r.lost_nodes)
       lost += (lost.empty() ? "" : ", ") + node;
-    r.reason = lost.empty() ? program + " exited with code " + std::to_string(r.exit_code) +
-                                  (ranks.empty() ? "" : " (" + ranks + " failed)")
-                            : "node " + lost + " was lost: its Open MPI daemon or its Slurm step "
-                              "went away (" + program + " exited with code " +
-                                  std::to_string(r.exit_code) + ")";
+    r.reason = lost.empty()
+                   ? program + " exited with code " + std::to_string(r.exit_code) +
+                         (ranks.empty() ? "" : " (" + ranks + " failed)")
+                   : "node " + lost +
+                         " was lost: its Open MPI daemon or its Slurm step "
+                         "went away (" +
+                         program + " exited with code " + std::to_string(r.exit_code) + ")";
     return r;
   }
 
@@ -446,6 +406,53 @@ class Attempt {
 };
 
 }  // namespace
+
+std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun) {
+  std::set<int> ranks;
+  static const std::regex kProcess(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
+  static const std::regex kRank(R"(process rank (\d+) with PID)");
+  for (const std::regex* re : {&kProcess, &kRank}) {
+    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
+      ranks.insert(std::stoi((*it)[1].str()));
+    }
+  }
+  if (!ranks_under_srun)
+    return {ranks.begin(), ranks.end()};
+  static const std::regex kSrunTasks(R"(srun: error: \S+: tasks? (\d+)(?:-(\d+))?: )");
+  for (std::sregex_iterator it(output.begin(), output.end(), kSrunTasks), end; it != end; ++it) {
+    const int first = std::stoi((*it)[1].str());
+    const int last = (*it)[2].matched ? std::stoi((*it)[2].str()) : first;
+    for (int r = first; r <= last && r - first < 4096; ++r)
+      ranks.insert(r);
+  }
+  return {ranks.begin(), ranks.end()};
+}
+
+// Nodes whose Open MPI daemon mpirun lost ("Remote daemon: [[1,0],1] on node
+// n2", "ORTE daemon has unexpectedly failed ... on node n2") or whose
+// daemon's srun step was killed ("srun: error: n2: task 1: Killed").
+std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun) {
+  std::set<std::string> nodes;
+  static const std::regex kRemote(R"(Remote daemon: \[\[\d+,\d+\],\d+\] on node (\S+))");
+  static const std::regex kFailed(R"(ORTE daemon[^\n]*\n(?:[^\n]*\n){0,6}?[^\n]*on node (\S+))");
+  static const std::regex kSrunKilled(R"(srun: error: (\S+): tasks? \d+(?:-\d+)?: Killed)");
+  for (const std::regex* re : {&kRemote, &kFailed, &kSrunKilled}) {
+    if (re == &kSrunKilled && ranks_under_srun)
+      continue;  // a task is a rank, not a daemon
+    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
+      std::string node = (*it)[1].str();
+      while (!node.empty() && (node.back() == '.' || node.back() == ','))
+        node.pop_back();
+      nodes.insert(node);
+    }
+  }
+  return {nodes.begin(), nodes.end()};
+}
+
+bool rank_signalled_in(const std::string& output) {
+  return output.find("exited on signal") != std::string::npos ||
+         output.find(": Killed") != std::string::npos;
+}
 
 const char* to_string(AttemptResult::Outcome outcome) {
   switch (outcome) {

@@ -41,11 +41,22 @@ struct AttemptResult {
   std::string reason;  ///< one line: what happened
   std::vector<int> failed_ranks;
   std::vector<std::string> lost_nodes;  ///< nodes whose Open MPI daemon (or node) went away
+  bool rank_signalled = false;          ///< a rank was killed by a signal
   double seconds = 0;
   double first_step_seconds = -1;  ///< from the start to the first heartbeat with progress
 };
 
 const char* to_string(AttemptResult::Outcome outcome);
+
+/// What the launcher reads from mpirun's or srun's output when an attempt
+/// fails. `ranks_under_srun`: srun started the ranks, so its tasks are ranks.
+/// The ranks reported failed ("Process name: [[1234,1],3]", "rank 3 with
+/// PID", srun's "tasks 2-3: Exited with exit code 7").
+std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun);
+/// Whether a rank was killed by a signal ("exited on signal 9 (Killed)").
+bool rank_signalled_in(const std::string& output);
+/// The nodes whose Open MPI daemon (or its Slurm step) went away.
+std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun);
 
 /// Runs the attempt to its end. No process of it is left behind when it returns.
 AttemptResult run_attempt(const AttemptOptions& options);

@@ -9,7 +9,6 @@
 #include "orchestrator/launch/launcher.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
-#include "orchestrator/launch/slurm.h"
 #include "tests/support.h"
 
 using namespace dojo::launch;
@@ -128,16 +127,3 @@ TEST_CASE("host lists and hostfiles parse with clear errors") {
                        dojo::UsageError);
 }
 
-TEST_CASE("Slurm hostlists and task counts expand as Slurm writes them") {
-  CHECK(expand_slurm_hostlist("gpu[01-03,07],login1,d1-[1-2]") ==
-        std::vector<std::string>{"gpu01", "gpu02", "gpu03", "gpu07", "login1", "d1-1", "d1-2"});
-  CHECK(expand_slurm_hostlist("n[8-10]-ib") ==
-        std::vector<std::string>{"n8-ib", "n9-ib", "n10-ib"});
-  CHECK(expand_slurm_hostlist("single") == std::vector<std::string>{"single"});
-  CHECK_THROWS_WITH_AS(expand_slurm_hostlist("gpu[3-1]"), "malformed Slurm hostlist \"gpu[3-1]\"",
-                       dojo::UsageError);
-  CHECK_THROWS_WITH_AS(expand_slurm_hostlist("gpu[1-2"), "malformed Slurm hostlist \"gpu[1-2\"",
-                       dojo::UsageError);
-  CHECK(expand_tasks_per_node("2(x3),1") == std::vector<int>{2, 2, 2, 1});
-  CHECK(expand_tasks_per_node("8") == std::vector<int>{8});
-}

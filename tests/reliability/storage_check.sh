@@ -38,9 +38,10 @@ for damage in truncate flip; do
   fi
   "$dojo" launch "${job[@]}" --set workload.max_steps=80 --run-dir "$run" >"$work/out" 2>&1 ||
     { cat "$work/out"; fail "the $damage run did not resume"; }
-  grep -Eq "skipping checkpoint .*step-000000000060\.ckpt: .*$want" "$run/attempt-0.log" ||
-    { cat "$run/attempt-0.log"; fail "no message naming the damaged checkpoint ($damage)"; }
-  grep -q "resumed from the checkpoint of step 40" "$run/attempt-0.log" || fail "did not resume from step 40 ($damage)"
+  # The second launch in the run directory continues the attempt numbering.
+  grep -Eq "skipping checkpoint .*step-000000000060\.ckpt: .*$want" "$run/attempt-1.log" ||
+    { cat "$run/attempt-1.log"; fail "no message naming the damaged checkpoint ($damage)"; }
+  grep -q "resumed from the checkpoint of step 40" "$run/attempt-1.log" || fail "did not resume from step 40 ($damage)"
   cmp "$(ckpt "$work/clean" 80)" "$(ckpt "$run" 80)" || fail "the result after a $damage differs"
   echo "newest checkpoint (${damage}): skipped with a message, resumed from step 40, result identical"
 done

@@ -14,8 +14,10 @@
 
 slurm_pids=()
 # A namespace node: its network (entered with nsenter, which leaves /sys and
-# the cgroup tree slurmd reads as they are), its hostname, its /etc/hosts.
-slurm_node_setup='hostname "$0"; mount --bind "$SLURM_HOSTS_FILE" /etc/hosts;'
+# the cgroup tree slurmd reads as they are), its hostname, its /etc/hosts and
+# its own TmpFS (where PMIx keeps per-step directories), as separate machines have.
+slurm_node_setup='hostname "$0"; mount --bind "$SLURM_HOSTS_FILE" /etc/hosts;
+  mkdir -p "$SLURM_NODE_TMP-$0"; mount --bind "$SLURM_NODE_TMP-$0" "$SLURM_NODE_TMP";'
 slurm_tag="dsl$$"
 slurm_mode=""
 
@@ -60,6 +62,7 @@ AuthType=auth/munge
 AuthInfo=socket=$work/munge.socket
 CredType=cred/munge
 StateSaveLocation=$work/ctld
+TmpFS=$work/tmp
 SlurmdSpoolDir=$work/slurmd-%n
 SlurmctldPidFile=$work/slurmctld.pid
 SlurmdPidFile=$work/slurmd-%n.pid
@@ -89,7 +92,8 @@ slurm_start() {
   local work=$2
   mkdir -p "$work/ctld" "$work/slurmd-$(hostname -s)" "$work/slurmd-dojo-n1" "$work/slurmd-dojo-n2"
   chmod 700 "$work"
-  export SLURM_CONF="$work/slurm.conf" SLURM_HOSTS_FILE="$work/hosts"
+  export SLURM_CONF="$work/slurm.conf" SLURM_HOSTS_FILE="$work/hosts" SLURM_NODE_TMP="$work/tmp"
+  mkdir -p "$SLURM_NODE_TMP"
   head -c 1024 /dev/urandom >"$work/munge.key"
   chmod 600 "$work/munge.key"
   munged -F -f --key-file="$work/munge.key" --socket="$work/munge.socket" \

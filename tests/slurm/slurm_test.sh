@@ -14,7 +14,7 @@ source "$root/tests/slurm/slurm_cluster.sh"
 cleanup() {
   slurm_stop
   pkill -KILL -f "$work" 2>/dev/null
-  rm -rf "$work"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -213,6 +213,9 @@ case "$case_name" in
     id=$(sed -E 's/.* is Slurm job ([0-9]+);.*/\1/' "$work/out")
     wait_steps "$work/rq" 45 90 || { cat "$work"/rq/slurm-*.out; fail "the job did not start"; }
     scontrol requeue "$id"
+    # Slurm holds a requeued job back for a while (BeginTime); start it now.
+    wait_state "$id" PENDING 60 || fail "not requeued"
+    scontrol update JobId="$id" StartTime=now
     wait_state "$id" COMPLETED 240 || { cat "$work"/rq/slurm-*.out; fail "the requeued job did not complete"; }
     out=$(cat "$work"/rq/slurm-*.out)
     grep -q "resumed from the checkpoint of step [1-9]" <<<"$out" || { echo "$out"; fail "not resumed"; }
@@ -249,18 +252,25 @@ case "$case_name" in
     grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on $host failed)" "$work/out" ||
       { cat "$work/out"; fail "rank fault message"; }
     echo "a rank that dies inside the allocation: restarted, completed"
-    # A node that fails twice is drained in Slurm when the cluster allows it.
+    # A node to blame twice (here a rank killed by a signal) is drained in
+    # Slurm when the cluster allows it; a program's own exit code is not the node's fault.
     printf 'cluster:\n  name: drain\n  accelerators: %s\n  nodes:\n    - {host: login, slots: 1, accelerator: cpu}\n  unlisted_nodes: {accelerator: cpu}\n  slurm: {drain_failed_nodes: true}\n' \
       "$root/configs/accelerators.yaml" >"$work/drain.yaml"
     code=0
     salloc -n2 "$launch" --cluster "$work/drain.yaml" --set restarts.max=1 --set restarts.backoff_s=0.1 \
-      --run-dir "$work/drain" -- sh -c 'exit 7' >"$work/out" 2>&1 || code=$?
+      --run-dir "$work/drain" -- sh -c 'kill -KILL $$' >"$work/out" 2>&1 || code=$?
     [ $code -eq 1 ] || { cat "$work/out"; fail "the failing job: exit $code"; }
-    grep -q "node $host drained in Slurm (dojo: failed twice in job sh (Slurm job [0-9]*))" "$work/out" ||
+    grep -q "node $host drained in Slurm (dojo: lost, hung or killed twice in job sh (Slurm job [0-9]*))" "$work/out" ||
       { cat "$work/out"; fail "drain message"; }
-    sinfo -h -N -o '%T %E' | grep -Eq '^drain(ing|ed)? dojo: failed twice' || { sinfo -N -o '%N %T %E'; fail "not drained in Slurm"; }
+    sinfo -h -N -o '%T %E' | grep -Eq '^drain(ing|ed)? dojo: lost, hung or killed twice' ||
+      { sinfo -N -o '%N %T %E'; fail "not drained in Slurm"; }
     scontrol update NodeName="$host" State=RESUME
-    echo "a node that failed twice: drained through scontrol, with the reason"
+    slurm_wait_for "the node to resume" 30 sh -c '[ "$(sinfo -h -N -o %T)" = idle ]' || fail "not resumed"
+    salloc -n2 "$launch" --cluster "$work/drain.yaml" --set restarts.max=1 --set restarts.backoff_s=0.1 \
+      --run-dir "$work/exit" -- sh -c 'exit 7' >"$work/out" 2>&1
+    ! grep -q "drained in Slurm" "$work/out" && sinfo -h -N -o '%T' | grep -qvx 'drain.*' ||
+      { cat "$work/out"; sinfo -N; fail "drained for a program's own exit code"; }
+    echo "a node to blame twice: drained through scontrol, with the reason; a program's exit code drains nothing"
     ;;
 
   two-nodes)

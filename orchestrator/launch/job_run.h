@@ -1,0 +1,150 @@
+#pragma once
+// One job from placement to its end (the inside of `dojo launch`): the ledger
+// booking, the run directory, heartbeats and metrics, pre-flight checks,
+// attempts, restarts, and Slurm's part in each. job_run.cpp sets a job up;
+// job_run_attempts.cpp runs its attempts and decides what follows each.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/allocation_watch.h"
+#include "orchestrator/launch/launch_plan.h"
+#include "orchestrator/launch/launch_support.h"
+#include "orchestrator/launch/launcher.h"
+#include "orchestrator/launch/launcher_metrics.h"
+#include "orchestrator/launch/ledger.h"
+#include "orchestrator/launch/mpirun_command.h"
+#include "orchestrator/launch/placement.h"
+#include "orchestrator/launch/slurm.h"
+#include "orchestrator/launch/supervisor.h"
+#include "orchestrator/metrics/exporter.h"
+
+namespace dojo::launch {
+
+/// One job from placement to its end: the ledger booking, the run directory,
+/// heartbeats and metrics, pre-flight checks, attempts and restarts.
+class JobRun {
+ public:
+  JobRun(const LaunchOptions& options, std::ostream& out, std::ostream& err, StopRequest* stop);
+
+  ~JobRun();
+
+  int run();
+
+ private:
+  Placement place_avoiding(const Unavailable& held) const;
+
+  /// Books a placement in the ledger; what Slurm granted is never refused.
+  Placement book();
+
+  std::vector<int> shares_for(const Placement& p) const;
+
+  bool all_local() const;
+
+  /// Takes a placement (the first, a spare, or one after a failed pre-flight
+  /// check): shares, rank hosts and the mpirun spec follow it.
+  void adopt(Placement next);
+
+  int dry_run();
+
+  /// The run directory's files, and its events from here on.
+  void prepare_run_directory();
+
+  /// Ranks reach the launcher over the cluster's network when it names an
+  /// interface, else through this host's name (or loopback for a local job).
+  void start_heartbeats();
+
+  /// The launcher's own metrics, and file_sd targets Prometheus picks up.
+  void start_metrics();
+
+  /// The name of the first node that fails the pre-flight check, or "".
+  std::string failing_preflight_node();
+
+  /// Runs the optional pre-flight check on every chosen node: a node that
+  /// fails it is marked down for this job and the job placed again without it.
+  void preflight();
+
+  /// Called about once a second during an attempt: lease renewal, metrics,
+  /// and rank 0's metrics endpoint once it serves.
+  void tick(double heartbeat_age);
+
+  AttemptOptions attempt_options(int attempt);
+
+  /// The job's end: status file, metrics, end event, one line, exit code.
+  int finish(const std::string& status, const std::string& reason, int exit_code,
+             const std::string& message);
+
+  /// The exit code when `result` ends the job; nullopt when it restarts.
+  std::optional<int> outcome_of(const AttemptResult& result, int attempt);
+
+  /// Why the job stops: the signal, or the revoked allocation.
+  std::string stop_reason() const;
+
+  /// Counts each failed rank's node; the nodes that just failed their second
+  /// time (drained in Slurm when the cluster allows it).
+  std::vector<std::string> hosts_failed_twice(const AttemptResult& result);
+
+  void replace_hosts(const std::vector<std::string>& failed_twice);
+
+  /// Inside Slurm, when the cluster allows it: a node that failed twice is
+  /// drained, so that Slurm gives it to no later job until an admin resumes it.
+  void drain(const std::string& host);
+
+  /// Waits the restart's exponential backoff, or until a stop request.
+  void back_off(int attempt);
+
+  int attempts();
+
+  bool stop_requested() const { return stop_->requested.load(); }
+
+  const LaunchOptions& options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  StopRequest own_stop_;
+  StopRequest* stop_;
+  const std::optional<SlurmAllocation> allocation_;
+  const LoadedJob loaded_;
+  const config::JobConfig& job_;
+  std::vector<std::string> notes_;
+  const config::ClusterConfig cluster_;
+  const std::filesystem::path state_dir_;
+  Ledger ledger_;
+  const std::string job_id_;
+  const std::filesystem::path run_dir_;
+  const double stop_grace_s_;
+  const bool srun_;  ///< srun starts the ranks (else mpirun)
+  PlacementRequest request_;
+  std::unique_ptr<AllocationWatch> watch_;
+  std::string revoked_;  ///< why Slurm's allocation is gone, once it is
+  int first_attempt_ = 0;
+
+  bool booked_ = false;
+  Placement placement_;
+  std::vector<int> shares_;
+  std::vector<std::string> rank_hosts_;
+  bool local_ = true;
+  MpirunSpec spec_;
+  bool master_port_chosen_ = false;
+  std::set<std::string> blacklist_;
+  std::map<std::string, int> host_failures_;  ///< attempts each host's ranks failed
+  std::map<std::string, int> node_failures_;  ///< of which the node was to blame (lost, hung, killed)
+
+  std::unique_ptr<EventLog> events_;
+  std::unique_ptr<heartbeat::Receiver> heartbeats_;
+  std::unique_ptr<LauncherMetrics> metrics_;
+  std::unique_ptr<metrics::Exporter> exporter_;
+  std::unique_ptr<FileSdTargets> targets_;
+  bool job_target_known_ = false;
+  std::chrono::steady_clock::time_point job_start_;
+  std::chrono::steady_clock::time_point last_renewal_;
+};
+
+}  // namespace dojo::launch

@@ -1,0 +1,233 @@
+#include "orchestrator/launch/job_run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/atomic_file.h"
+#include "common/batch_shares.h"
+#include "common/error.h"
+#include "common/exit_codes.h"
+#include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/run_files.h"
+
+namespace dojo::launch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::ordered_json;
+
+/// How often the launcher renews its ledger booking while the job runs.
+constexpr auto kLeaseRenewal = std::chrono::seconds(60);
+/// How often a restart's backoff looks for a stop request.
+constexpr auto kBackoffPoll = std::chrono::milliseconds(50);
+/// A node that failed this many attempts is replaced by a spare.
+constexpr int kFailuresBeforeReplacing = 2;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+void JobRun::tick(double heartbeat_age) {
+  if (watch_ && !stop_requested()) {
+    revoked_ = watch_->check();
+    if (!revoked_.empty()) {
+      err_ << "dojo launch: " << revoked_ << "; stopping the job\n";
+      stop_->requested.store(true);
+    }
+  }
+  if (Clock::now() - last_renewal_ > kLeaseRenewal) {
+    last_renewal_ = Clock::now();
+    ledger_.renew(job_id_);
+  }
+  if (metrics_)
+    metrics_->heartbeat_age(heartbeat_age);
+  if (targets_ && !job_target_known_) {
+    std::ifstream port_file(run_dir_ / "metrics.port");
+    int port = 0;
+    if (port_file >> port && port > 0) {
+      const std::string rank0 = local_ ? "127.0.0.1" : placement_.hosts.front().host;
+      targets_->set("job", rank0 + ":" + std::to_string(port));
+      job_target_known_ = true;
+    }
+  }
+}
+
+AttemptOptions JobRun::attempt_options(int attempt) {
+  spec_.env["DOJO_ATTEMPT"] = std::to_string(attempt);
+  AttemptOptions a;
+  if (srun_) {
+    // srun places rank r on line r of SLURM_HOSTFILE.
+    std::string lines;
+    for (const std::string& host : rank_hosts_)
+      lines += host + "\n";
+    write_file_atomically((run_dir_ / "rank-hostfile").string(), lines);
+    a.argv = srun_argv(spec_, job_.slurm.mpi);
+    a.env = srun_env(spec_, run_dir_ / "rank-hostfile");
+  } else {
+    a.argv = mpirun_argv(spec_);
+  }
+  write_file_atomically((run_dir_ / "command.txt").string(), shell_words(a.argv) + "\n");
+  a.log = run_dir_ / ("attempt-" + std::to_string(attempt) + ".log");
+  a.ranks = placement_.ranks;
+  a.rank_hosts = rank_hosts_;
+  // Heartbeats are how hangs are seen; command jobs opt in by sending them.
+  a.heartbeats = job_.workload ? heartbeats_.get() : nullptr;
+  a.job = job_.name;
+  a.attempt = attempt;
+  a.hang_timeout_s = job_.hang_timeout_s;
+  if (job_.wall_time_s > 0)
+    a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
+  a.stop_grace_s = stop_grace_s_;
+  a.stop_requested = &stop_->requested;
+  last_renewal_ = Clock::now();
+  a.on_tick = [this](double age) { tick(age); };
+  return a;
+}
+
+int JobRun::finish(const std::string& status, const std::string& reason, int exit_code,
+                   const std::string& message) {
+  write_file_atomically((run_dir_ / "status").string(), status + "\n");
+  if (metrics_)
+    metrics_->state(status);
+  json end = {{"status", status}};
+  if (!reason.empty())
+    end["reason"] = reason;
+  events_->add("end", end);
+  (exit_code == kExitOk ? out_ : err_) << "dojo launch: job " << job_.name << message << "\n";
+  return exit_code;
+}
+
+std::optional<int> JobRun::outcome_of(const AttemptResult& result, int attempt) {
+  switch (result.outcome) {
+    case AttemptResult::Outcome::kCompleted:
+      return finish("completed", "", kExitOk,
+                    " completed (attempt " + std::to_string(attempt) + ")");
+    case AttemptResult::Outcome::kStopped:
+      return finish("stopped", stop_reason(), kExitStopped, " stopped: " + stop_reason());
+    case AttemptResult::Outcome::kWallTime:
+      return finish("failed", result.reason, kExitFailure, ": " + result.reason);
+    case AttemptResult::Outcome::kFailed:
+    case AttemptResult::Outcome::kHung:
+      break;
+  }
+  err_ << "dojo launch: job " << job_.name << " attempt " << attempt << " "
+       << to_string(result.outcome) << ": " << result.reason << "\n";
+  if (watch_ && revoked_.empty())
+    revoked_ = watch_->check_now();  // ranks on other nodes die with the allocation
+  if (!revoked_.empty())
+    return finish("failed", revoked_, kExitFailure, ": " + revoked_);
+  if (attempt - first_attempt_ >= job_.restarts.max || stop_requested()) {
+    return finish("failed", result.reason, kExitFailure,
+                  " failed after " + std::to_string(attempt - first_attempt_ + 1) + " attempt(s)");
+  }
+  return std::nullopt;
+}
+
+std::string JobRun::stop_reason() const {
+  if (!revoked_.empty())
+    return revoked_;
+  const int sig = stop_->signal.load();
+  return sig != 0 ? std::string("on request (") + signal_name(sig) + ")" : "on request";
+}
+
+std::vector<std::string> JobRun::hosts_failed_twice(const AttemptResult& result) {
+  std::set<std::string> hosts(result.lost_nodes.begin(), result.lost_nodes.end());
+  for (int r : result.failed_ranks) {
+    if (r >= 0 && r < static_cast<int>(rank_hosts_.size()))
+      hosts.insert(rank_hosts_[static_cast<std::size_t>(r)]);
+  }
+  // mpirun does not always say which rank failed; on one node it can only be that node.
+  const bool one_node = placement_.hosts.size() == 1;
+  if (hosts.empty() && one_node && result.outcome != AttemptResult::Outcome::kCompleted)
+    hosts.insert(placement_.hosts.front().host);
+  // A program's own non-zero exit says nothing about its node; a hang, a lost
+  // daemon or a rank killed by a signal may.
+  const bool node_implicated = result.outcome == AttemptResult::Outcome::kHung ||
+                               !result.lost_nodes.empty() || result.rank_signalled;
+  std::vector<std::string> twice;
+  for (const std::string& host : hosts) {
+    if (++host_failures_[host] == kFailuresBeforeReplacing)
+      twice.push_back(host);
+    if (node_implicated && ++node_failures_[host] == kFailuresBeforeReplacing)
+      drain(host);
+  }
+  return twice;
+}
+
+void JobRun::replace_hosts(const std::vector<std::string>& failed_twice) {
+  for (const std::string& host : failed_twice) {
+    blacklist_.insert(host);
+    try {
+      adopt(book());
+      events_->add("replaced", {{"host", host}, {"hostfile", placement_.hostfile()}});
+      err_ << "dojo launch: node " << host << " failed twice; the job moves to a spare\n";
+      return;  // the ranks of this attempt no longer map onto the new hosts
+    } catch (const LaunchError&) {
+      blacklist_.erase(host);
+      events_->add("no_spare", {{"host", host}});
+      err_ << "dojo launch: node " << host
+           << " failed twice but the cluster has no spare; the job continues where it is\n";
+    }
+  }
+}
+
+void JobRun::drain(const std::string& host) {
+  if (!allocation_ || !cluster_.slurm.drain_failed_nodes)
+    return;
+  const std::string reason =
+      "dojo: lost, hung or killed twice in job " + job_.name + " (Slurm job " + allocation_->job_id +
+      ")";
+  const std::string error = drain_slurm_node(host, reason);
+  events_->add(error.empty() ? "drained" : "drain_failed", {{"host", host}, {"error", error}});
+  err_ << "dojo launch: node " << host
+       << (error.empty() ? " drained in Slurm (" + reason + ")" : " not drained: " + error) << "\n";
+}
+
+void JobRun::back_off(int attempt) {
+  if (metrics_) {
+    metrics_->state("restarting");
+    metrics_->restarted();
+  }
+  const double backoff =
+      std::min(job_.restarts.backoff_max_s, job_.restarts.backoff_s * std::pow(2.0, attempt));
+  events_->add("restart", {{"attempt", attempt + 1}, {"backoff_s", backoff}});
+  err_ << "dojo launch: restarting from the newest checkpoint in " << backoff << " s\n";
+  const auto until = Clock::now() + std::chrono::duration<double>(backoff);
+  while (Clock::now() < until && !stop_requested())
+    std::this_thread::sleep_for(kBackoffPoll);
+}
+
+int JobRun::attempts() {
+  job_start_ = Clock::now();
+  for (int attempt = first_attempt_;; ++attempt) {
+    AttemptOptions a = attempt_options(attempt);
+    if (metrics_) {
+      metrics_->state("running");
+      metrics_->attempt(attempt);
+    }
+    events_->add("attempt", {{"attempt", attempt}});
+    const AttemptResult result = run_attempt(a);
+    events_->add(to_string(result.outcome), {{"attempt", attempt},
+                                             {"reason", result.reason},
+                                             {"ranks", result.failed_ranks},
+                                             {"lost_nodes", result.lost_nodes},
+                                             {"exit_code", result.exit_code},
+                                             {"seconds", result.seconds},
+                                             {"first_step_seconds", result.first_step_seconds}});
+    const std::vector<std::string> failed_twice = hosts_failed_twice(result);
+    if (const std::optional<int> exit_code = outcome_of(result, attempt))
+      return *exit_code;
+    replace_hosts(failed_twice);
+    back_off(attempt - first_attempt_);
+  }
+}
+
+}  // namespace dojo::launch
