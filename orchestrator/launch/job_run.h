@@ -135,7 +135,8 @@ class JobRun {
   bool master_port_chosen_ = false;
   std::set<std::string> blacklist_;
   std::map<std::string, int> host_failures_;  ///< attempts each host's ranks failed
-  std::map<std::string, int> node_failures_;  ///< of which the node was to blame (lost, hung, killed)
+  std::map<std::string, int>
+      node_failures_;  ///< of which the node was to blame (lost, hung, killed)
 
   std::unique_ptr<EventLog> events_;
   std::unique_ptr<heartbeat::Receiver> heartbeats_;

@@ -182,9 +182,8 @@ void JobRun::replace_hosts(const std::vector<std::string>& failed_twice) {
 void JobRun::drain(const std::string& host) {
   if (!allocation_ || !cluster_.slurm.drain_failed_nodes)
     return;
-  const std::string reason =
-      "dojo: lost, hung or killed twice in job " + job_.name + " (Slurm job " + allocation_->job_id +
-      ")";
+  const std::string reason = "dojo: lost, hung or killed twice in job " + job_.name +
+                             " (Slurm job " + allocation_->job_id + ")";
   const std::string error = drain_slurm_node(host, reason);
   events_->add(error.empty() ? "drained" : "drain_failed", {{"host", host}, {"error", error}});
   err_ << "dojo launch: node " << host

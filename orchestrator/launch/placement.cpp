@@ -57,6 +57,15 @@ std::string holders(const Unavailable& unavailable) {
   return " (held: " + text + ")";
 }
 
+/// "; 2 node(s) have no accelerator type to count H100e by (a, ...)", or "".
+std::string untyped_text(const std::vector<std::string>& untyped) {
+  if (untyped.empty())
+    return "";
+  return "; " + std::to_string(untyped.size()) +
+         " node(s) have no accelerator type to count H100e by (" + untyped.front() +
+         (untyped.size() > 1 ? ", ..." : "") + ")";
+}
+
 }  // namespace
 
 double h100e_factor(const config::Accelerator& accelerator) {
@@ -129,6 +138,8 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
     const double wa = a->usable * a->factor, wb = b->usable * b->factor;
     if (wa != wb)
       return wa > wb;
+    if (a->usable != b->usable)  // untyped nodes (factor 0): the most slots first
+      return a->usable > b->usable;
     return a->node->host < b->node->host;
   });
 
@@ -152,17 +163,12 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
   if (best.empty()) {
     const std::string wanted = request.ranks > 0 ? std::to_string(request.ranks) + " ranks"
                                                  : fixed(request.h100e, 1) + " H100e";
-    throw LaunchError(
-        "cannot place " + wanted + " on cluster \"" + cluster.name + "\": " +
-        std::to_string(free_total) + " slots (" + fixed(free_h100e, 1) + " H100e) are free on " +
-        std::to_string(candidates.size()) + " up nodes; " + std::to_string(held_total) +
-        " slots are held by other jobs and " + std::to_string(unusable_nodes) +
-        " nodes are drained, down or blacklisted" + holders(unavailable) +
-        (untyped.empty() ? ""
-                         : "; " + std::to_string(untyped.size()) +
-                               " node(s) have no accelerator type to count H100e "
-                               "by (" +
-                               untyped.front() + (untyped.size() > 1 ? ", ..." : "") + ")"));
+    throw LaunchError("cannot place " + wanted + " on cluster \"" + cluster.name +
+                      "\": " + std::to_string(free_total) + " slots (" + fixed(free_h100e, 1) +
+                      " H100e) are free on " + std::to_string(candidates.size()) + " up nodes; " +
+                      std::to_string(held_total) + " slots are held by other jobs and " +
+                      std::to_string(unusable_nodes) + " nodes are drained, down or blacklisted" +
+                      holders(unavailable) + untyped_text(untyped));
   }
   Placement placement;
   for (const auto& [candidate, ranks] : best) {

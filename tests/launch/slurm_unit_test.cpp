@@ -7,8 +7,11 @@
 
 #include "common/error.h"
 #include "orchestrator/config/loader.h"
+#include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/launch_plan.h"
 #include "orchestrator/launch/launch_support.h"
 #include "orchestrator/launch/mpirun_command.h"
+#include "orchestrator/launch/placement.h"
 #include "orchestrator/launch/slurm.h"
 #include "orchestrator/launch/slurm_hostlist.h"
 #include "orchestrator/launch/slurm_submit.h"
@@ -207,4 +210,67 @@ TEST_CASE("slurm.conf lines count H100e from the accelerator catalog") {
                    "State=UNKNOWN\n") != std::string::npos);
   CHECK(nodes.find("NodeName=h100-017 Gres=gpu:h100-sxm:8 Feature=h100-sxm,rack-a State=DRAIN") !=
         std::string::npos);
+}
+
+TEST_CASE("allocation nodes are typed by the inventory, by unlisted_nodes, or refused by name") {
+  const std::string root = DOJO_SOURCE_DIR;
+  dojo::test::TempDir dir;
+  SlurmAllocation allocation;
+  allocation.job_id = "12";
+  allocation.nodes = {{"localhost", 2}, {"node7", 4}};
+  LaunchOptions options;
+  dojo::config::JobConfig job;
+  job.name = "j";
+  std::vector<std::string> notes;
+
+  // local.yaml lists localhost (its NIC is lo) and types other nodes as CPUs.
+  options.cluster_file = root + "/configs/cluster/local.yaml";
+  const auto cluster = where_to_run(options, job, allocation, notes);
+  REQUIRE(cluster.nodes.size() == 2);
+  CHECK(cluster.nodes[1].host == "node7");
+  CHECK(cluster.nodes[1].slots == 4);
+  CHECK(cluster.nodes[1].accelerator == "cpu");
+  CHECK(cluster.network.interface.empty());  // never the inventory's lo for node7
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] ==
+        "the inventory's network interface \"lo\" is not used: node(s) node7 are not in it (MPI "
+        "and NCCL choose a NIC, never loopback)");
+
+  // An inventory without unlisted_nodes refuses node7 by name.
+  const auto strict = dir.write(
+      "strict.yaml", "cluster:\n  name: strict\n  accelerators: " + root +
+                         "/configs/accelerators.yaml\n  nodes:\n    - {host: localhost, slots: 2, "
+                         "accelerator: cpu}\n  network: {interface: eth0}\n");
+  options.cluster_file = strict;
+  CHECK_THROWS_WITH_AS(
+      where_to_run(options, job, allocation, notes),
+      ("node(s) node7 of the Slurm allocation 12 are not in the cluster inventory " +
+       strict.string() +
+       ": list them there, or type every unlisted node with `unlisted_nodes: "
+       "{accelerator: NAME}`")
+          .c_str(),
+      LaunchError);
+
+  // Without an inventory the nodes are untyped: not counted, and said so.
+  options.cluster_file.reset();
+  notes.clear();
+  const auto untyped = where_to_run(options, job, allocation, notes);
+  CHECK(untyped.nodes[0].accelerator.empty());
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] ==
+        "node(s) localhost, node7 are not typed by a cluster inventory: their H100e is not "
+        "counted (give --cluster C.yaml listing them)");
+  PlacementRequest request;
+  request.h100e = 1;
+  CHECK_THROWS_WITH_AS(place(untyped, request, {}),
+                       "cannot place 1.0 H100e on cluster \"Slurm allocation 12\": 0 slots (0.0 "
+                       "H100e) are free on 0 up nodes; 0 slots are held by other jobs and 0 nodes "
+                       "are drained, down or blacklisted; 2 node(s) have no accelerator type to "
+                       "count H100e by (localhost, ...)",
+                       LaunchError);
+  request = {};
+  request.ranks = 6;
+  const Placement p = place(untyped, request, {});
+  CHECK(p.h100e == 0);
+  CHECK(p.untyped_hosts() == std::vector<std::string>{"node7", "localhost"});
 }
