@@ -141,6 +141,7 @@ void JobRun::adopt(Placement next) {
       local_ && cluster_.network.interface == "lo" ? std::string() : cluster_.network.interface;
   spec_.rsh_agent = options_.rsh_agent;
   spec_.as_root = ::geteuid() == 0;
+  spec_.oversubscribe = allocation_ && allocation_->slots_beyond_tasks;
   spec_.program = rank_program(options_, job_, run_dir_);
   for (const auto& [name, value] : job_.env)
     spec_.env[name] = value;

@@ -17,6 +17,8 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec) {
                                    "--tag-output"};
   if (spec.as_root)
     argv.push_back("--allow-run-as-root");
+  if (spec.oversubscribe)
+    argv.push_back("--oversubscribe");
   // Open MPI's daemons detach into sessions of their own by default; attached,
   // they stay in the attempt's process group, which the launcher kills whole.
   argv.insert(argv.end(), {"--mca", "orte_leave_session_attached", "1"});
@@ -49,6 +51,8 @@ std::vector<std::string> srun_argv(const MpirunSpec& spec, const std::string& mp
                                    "--kill-on-bad-exit=1",
                                    "--label",
                                    "--export=ALL"};
+  if (spec.oversubscribe)
+    argv.push_back("--overcommit");
   argv.insert(argv.end(), spec.program.begin(), spec.program.end());
   return argv;
 }

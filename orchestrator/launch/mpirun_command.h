@@ -16,19 +16,21 @@ struct MpirunSpec {
   std::string network_interface;  ///< "" lets MPI and NCCL choose
   std::string rsh_agent;          ///< "" keeps mpirun's default (ssh)
   bool as_root = false;
+  bool oversubscribe = false;  ///< more ranks on a node than the scheduler's slots (one per GPU)
   std::map<std::string, std::string> env;  ///< exported to every rank with -x NAME=VALUE
   std::vector<std::string> pass_env;       ///< exported by name (-x NAME): mpirun's own values
   std::vector<std::string> program;        ///< what each rank runs
 };
 
 /// mpirun --hostfile H -np N --map-by slot --bind-to none --tag-output
-///   [--allow-run-as-root] --mca orte_leave_session_attached 1 [--mca plm_rsh_agent A]
+///   [--allow-run-as-root] [--oversubscribe] --mca orte_leave_session_attached 1
+///   [--mca plm_rsh_agent A]
 ///   [--mca btl_tcp_if_include I --mca oob_tcp_if_include I -x NCCL_SOCKET_IFNAME=I]
 ///   -x NAME=VALUE... -x NAME... PROGRAM...
 std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
 
 /// srun --mpi=MPI --ntasks=N --distribution=arbitrary --kill-on-bad-exit=1
-///   --label --export=ALL PROGRAM...: Slurm starts every rank itself, in the
+///   --label --export=ALL [--overcommit] PROGRAM...: Slurm starts every rank itself, in the
 /// order of `rank_hostfile` (one host a line, a line a rank: SLURM_HOSTFILE).
 std::vector<std::string> srun_argv(const MpirunSpec& spec, const std::string& mpi);
 /// What srun's environment adds for the ranks: the job's variables, the NIC

@@ -106,8 +106,10 @@ std::optional<SlurmAllocation> slurm_allocation() {
   if (a.gpus_per_node == 0)
     a.gpus_per_node = parse_gpu_count(env_text("SLURM_GPUS_ON_NODE"));
   a.restart_count = env_count("SLURM_RESTART_COUNT");
-  for (std::size_t i = 0; i < hosts.size(); ++i)
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
     a.nodes.emplace_back(hosts[i], a.gpus_per_node > 0 ? a.gpus_per_node : slots[i]);
+    a.slots_beyond_tasks = a.slots_beyond_tasks || a.nodes.back().second > slots[i];
+  }
   return a;
 }
 

@@ -16,9 +16,12 @@ struct SlurmAllocation {
   /// Each node and its slots: SLURM_TASKS_PER_NODE, or the GPUs per node
   /// when the allocation has GPUs (one rank per GPU).
   std::vector<std::pair<std::string, int>> nodes;
-  int ntasks = 0;              ///< SLURM_NTASKS (0 when Slurm did not set it)
-  int gpus_per_node = 0;       ///< from SLURM_GPUS_PER_NODE or SLURM_GPUS_ON_NODE; 0: none
-  int restart_count = 0;       ///< SLURM_RESTART_COUNT: how often the job was requeued
+  int ntasks = 0;         ///< SLURM_NTASKS (0 when Slurm did not set it)
+  int gpus_per_node = 0;  ///< from SLURM_GPUS_PER_NODE or SLURM_GPUS_ON_NODE; 0: none
+  int restart_count = 0;  ///< SLURM_RESTART_COUNT: how often the job was requeued
+  /// One rank per GPU puts more ranks on a node than Slurm's task count there:
+  /// mpirun then needs --oversubscribe, srun --overcommit.
+  bool slots_beyond_tasks = false;
   std::string nodelist;        ///< SLURM_JOB_NODELIST as Slurm wrote it
   std::string tasks_per_node;  ///< SLURM_TASKS_PER_NODE as Slurm wrote it
 

@@ -126,4 +126,3 @@ TEST_CASE("host lists and hostfiles parse with clear errors") {
   CHECK_THROWS_WITH_AS(read_hostfile(bad), (bad.string() + ":1: bad slots").c_str(),
                        dojo::UsageError);
 }
-

@@ -85,6 +85,7 @@ TEST_CASE("the allocation comes from Slurm's environment") {
     CHECK(a->nodes == std::vector<std::pair<std::string, int>>{{"n1", 2}, {"n2", 2}, {"n3", 1}});
     CHECK(a->default_ranks() == 5);
     CHECK(a->restart_count == 2);
+    CHECK_FALSE(a->slots_beyond_tasks);
     CHECK(a->describe() ==
           "Slurm job 42 grants 5 tasks on 3 nodes (SLURM_JOB_NODELIST=n[1-3], SLURM_NTASKS=5, "
           "SLURM_TASKS_PER_NODE=2(x2),1)");
@@ -101,6 +102,7 @@ TEST_CASE("the allocation comes from Slurm's environment") {
     CHECK(a->gpus_per_node == 8);
     CHECK(a->slots() == 16);
     CHECK(a->default_ranks() == 16);
+    CHECK(a->slots_beyond_tasks);  // mpirun --oversubscribe, srun --overcommit
   }
   {
     SlurmEnv env({{"SLURM_JOB_NODELIST", "n[1-3]"}, {"SLURM_TASKS_PER_NODE", "2"}});

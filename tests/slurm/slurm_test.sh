@@ -117,6 +117,18 @@ case "$case_name" in
       >"$work/out" 2>&1 || { cat "$work/out"; fail "srun dojo-exec"; }
     grep -q "R=1 W=2 L=1/2 M=$host:29500" "$work/out" || { cat "$work/out"; fail "srun dojo-exec variables"; }
     echo "srun --mpi=pmix launch: built-in job completed; srun dojo-exec sets the torchrun variables"
+
+    # One rank per GPU: an allocation of 1 task with 2 GPUs on its node runs 2
+    # ranks (no GPU here: Slurm's GPU variable is set by hand inside salloc).
+    for path in mpirun srun; do
+      salloc -n1 env SLURM_GPUS_ON_NODE=2 "$launch" --slurm-launch "$path" --set restarts.max=0 \
+        --run-dir "$work/gpu-$path" -- sh -c 'echo "rank $RANK of $WORLD_SIZE"' >"$work/out" 2>&1 ||
+        { cat "$work/out"; fail "one rank per GPU ($path)"; }
+      grep -q "rank 1 of 2" "$work/out" || { cat "$work/out"; fail "not 2 ranks for 2 GPUs ($path)"; }
+    done
+    grep -q -- "--oversubscribe" "$work/gpu-mpirun/command.txt" && grep -q -- "--overcommit" "$work/gpu-srun/command.txt" ||
+      fail "more ranks than Slurm tasks without --oversubscribe / --overcommit"
+    echo "one rank per GPU beyond Slurm's task count: mpirun --oversubscribe, srun --overcommit"
     ;;
 
   signals)
