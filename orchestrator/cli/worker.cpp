@@ -65,7 +65,10 @@ WorkerArgs parse_worker_args(std::span<const std::string> args) {
 /// visit of step.compute, step.allreduce or checkpoint.write) say what happens.
 void arm_faults(train::WorkerOptions& options) {
   const std::optional<std::int64_t> fault_rank = env_integer("DOJO_FAULT_RANK", 0, 1 << 30);
-  const std::optional<std::int64_t> my_rank = env_integer("OMPI_COMM_WORLD_RANK", 0, 1 << 30);
+  // RANK from dojo-exec (under mpirun or srun), else Open MPI's own.
+  std::optional<std::int64_t> my_rank = env_integer("RANK", 0, 1 << 30);
+  if (!my_rank)
+    my_rank = env_integer("OMPI_COMM_WORLD_RANK", 0, 1 << 30);
   const char* attempts = std::getenv("DOJO_FAULT_ATTEMPTS");
   const std::string list = "," + std::string(attempts != nullptr ? attempts : "0") + ",";
   const bool here = list.find("," + std::to_string(options.attempt) + ",") != std::string::npos &&

@@ -418,8 +418,15 @@ std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_sru
   }
   if (!ranks_under_srun)
     return {ranks.begin(), ranks.end()};
+  // srun --kill-on-bad-exit kills the other tasks after the first failure
+  // ("Terminating StepId=..."): those it reports after that are its victims.
   static const std::regex kSrunTasks(R"(srun: error: \S+: tasks? (\d+)(?:-(\d+))?: )");
-  for (std::sregex_iterator it(output.begin(), output.end(), kSrunTasks), end; it != end; ++it) {
+  const std::size_t terminating = output.find("Terminating StepId");
+  std::string first_failures = output.substr(0, terminating);
+  if (!std::regex_search(first_failures, kSrunTasks))
+    first_failures = output;
+  for (std::sregex_iterator it(first_failures.begin(), first_failures.end(), kSrunTasks), end;
+       it != end; ++it) {
     const int first = std::stoi((*it)[1].str());
     const int last = (*it)[2].matched ? std::stoi((*it)[2].str()) : first;
     for (int r = first; r <= last && r - first < 4096; ++r)

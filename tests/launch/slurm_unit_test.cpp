@@ -129,6 +129,11 @@ TEST_CASE("failed ranks and lost nodes are read from what mpirun and srun print"
       "srun: error: n2: task 5: Killed\n";
   CHECK(failed_ranks_in(srun, true) == std::vector<int>{2, 3, 5});
   CHECK(lost_nodes_in(srun, true).empty());  // under srun a killed task is a rank
+  // The tasks srun kills after the first failure (--kill-on-bad-exit) are not failures.
+  CHECK(failed_ranks_in("srun: error: vm: task 1: Killed\n"
+                        "srun: launch/slurm: _step_signal: Terminating StepId=2.0\n"
+                        "srun: error: vm: task 0: Killed\n",
+                        true) == std::vector<int>{1});
   CHECK(failed_ranks_in("  Process name: [[18423,1],4]\n  Exit code:    7\n", false) ==
         std::vector<int>{4});
 }

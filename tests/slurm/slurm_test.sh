@@ -258,12 +258,21 @@ case "$case_name" in
   faults)
     slurm_start one "$work/slurm" || fail "Slurm did not start"
     host=$(hostname -s)
-    # A rank that dies inside the allocation: the job restarts there and completes.
-    salloc -n2 "$launch" "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
-      --run-dir "$work/rank" >"$work/out" 2>&1 || { cat "$work/out"; fail "rank fault"; }
-    grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on $host failed)" "$work/out" ||
-      { cat "$work/out"; fail "rank fault message"; }
-    echo "a rank that dies inside the allocation: restarted, completed"
+    # A rank SIGKILLed inside the allocation (in its 30th all-reduce, first
+    # attempt only): the job restarts there from its checkpoint and completes.
+    salloc -n2 "$launch" "$job" "${short[@]}" --set env.DOJO_FAULT_KILL=step.allreduce:30 \
+      --set env.DOJO_FAULT_RANK=1 --set env.DOJO_FAULT_ATTEMPTS=0 \
+      --run-dir "$work/rank" >"$work/out" 2>&1 || { cat "$work/out"; fail "a killed rank"; }
+    grep -q "attempt 0 failed: mpirun exited with code 137 (rank 1 on $host failed)" "$work/out" &&
+      grep -q "resumed from the checkpoint of step 20" "$work/out" ||
+      { cat "$work/out"; fail "killed rank message or resume"; }
+    salloc -n2 "$launch" "$job" "${short[@]}" --slurm-launch srun --set env.DOJO_FAULT_KILL=step.allreduce:30 \
+      --set env.DOJO_FAULT_RANK=1 --set env.DOJO_FAULT_ATTEMPTS=0 \
+      --run-dir "$work/srun-rank" >"$work/out" 2>&1 || { cat "$work/out"; fail "a killed rank under srun"; }
+    grep -Eq "attempt 0 failed: srun exited with code [0-9]+ \(rank 1 on $host failed\)" "$work/out" &&
+      grep -q "resumed from the checkpoint of step 20" "$work/out" ||
+      { cat "$work/out"; fail "killed rank under srun: message or resume"; }
+    echo "a rank SIGKILLed inside the allocation (mpirun and srun): restarted from its checkpoint, completed"
     # A node to blame twice (here a rank killed by a signal) is drained in
     # Slurm when the cluster allows it; a program's own exit code is not the node's fault.
     printf 'cluster:\n  name: drain\n  accelerators: %s\n  nodes:\n    - {host: login, slots: 1, accelerator: cpu}\n  unlisted_nodes: {accelerator: cpu}\n  slurm: {drain_failed_nodes: true}\n' \
