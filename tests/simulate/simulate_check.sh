@@ -66,10 +66,17 @@ assert len(lines) == 3 and all(len(l.get("points").split()) == 12 for l in lines
 print("chart ok")
 PY
 
-# Calibration from a real benchmark on 2 ranks of this machine.
-mpirun --oversubscribe --bind-to none -np 2 "$dojo" bench allreduce --csv -b 4K -e 4M -f 4 -n 5 -w 2 \
-  >"$work/bench.csv"
-fit=$("$dojo" simulate calibrate "$work/bench.csv")
+# Calibration from a real benchmark on 2 ranks of this machine. On a loaded
+# machine one run's times can be noise at every size ("does not grow with
+# message size"): the benchmark is run again, up to three times, then the fit
+# must succeed.
+for try in 1 2 3; do
+  mpirun --oversubscribe --bind-to none -np 2 "$dojo" bench allreduce --csv -b 4K -e 16M -f 4 -n 10 -w 2 \
+    >"$work/bench.csv"
+  fit=$("$dojo" simulate calibrate "$work/bench.csv" 2>&1) && break
+  grep -q "does not grow with message size" <<<"$fit" && [ "$try" -lt 3 ] || fail "calibration: $fit"
+  echo "calibration: a noisy benchmark run ($fit); running it again"
+done
 grep -Eq '^  intra_node:$' <<<"$fit" || fail "calibration: $fit"
 grep -Eq '^    bandwidth_gb_per_s: [0-9.]+(e[+-]?[0-9]+)?$' <<<"$fit" || fail "calibration: $fit"
 "$dojo" simulate calibrate "$work/bench.csv" --format json | python3 -c '
