@@ -31,22 +31,13 @@ if [ "$(id -u)" -ne 0 ] || ! ip netns add "$tag-sw" 2>/dev/null; then
   echo "SKIP: network namespaces need root"
   exit 77
 fi
-ip netns exec "$tag-sw" ip link add br0 type bridge
-ip netns exec "$tag-sw" ip link set br0 up
+# shellcheck source=tests/netns.sh
+source "$root/tests/netns.sh"
+netns_switch "$tag-sw"
 : >"$DOJO_NETNS_MAP"
 for i in 0 1 2; do
-  ns="$tag-h$i"
-  ip netns add "$ns"
-  ip link add "${tag}v$i" type veth peer name "${tag}p$i"
-  ip link set "${tag}v$i" netns "$ns"
-  ip link set "${tag}p$i" netns "$tag-sw"
-  ip netns exec "$ns" ip link set "${tag}v$i" name eth0
-  ip netns exec "$ns" ip addr add "10.233.0.$((i + 1))/24" dev eth0
-  ip netns exec "$ns" ip link set eth0 up
-  ip netns exec "$ns" ip link set lo up
-  ip netns exec "$tag-sw" ip link set "${tag}p$i" master br0
-  ip netns exec "$tag-sw" ip link set "${tag}p$i" up
-  echo "$ns 10.233.0.$((i + 1))" >>"$DOJO_NETNS_MAP"
+  netns_host "$tag-sw" "$tag-h$i" "${tag}$i" "10.233.0.$((i + 1))/24"
+  echo "$tag-h$i 10.233.0.$((i + 1))" >>"$DOJO_NETNS_MAP"
 done
 
 cat >"$work/cluster.yaml" <<YAML

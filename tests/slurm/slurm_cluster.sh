@@ -121,23 +121,11 @@ slurm_start() {
 slurm_start_namespaces() {
   local work=$1
   printf '127.0.0.1 localhost\n10.235.0.254 dojo-ctl\n10.235.0.1 dojo-n1\n10.235.0.2 dojo-n2\n' >"$work/hosts"
-  ip netns add "$slurm_tag-sw" || return 1
-  ip netns exec "$slurm_tag-sw" ip link add br0 type bridge
-  ip netns exec "$slurm_tag-sw" ip addr add 10.235.0.254/24 dev br0
-  ip netns exec "$slurm_tag-sw" ip link set br0 up
-  ip netns exec "$slurm_tag-sw" ip link set lo up
+  # shellcheck source=tests/netns.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/../netns.sh"
+  netns_switch "$slurm_tag-sw" 10.235.0.254/24 || return 1
   for i in 1 2; do
-    local ns="$slurm_tag-n$i"
-    ip netns add "$ns"
-    ip link add "${slurm_tag}v$i" type veth peer name "${slurm_tag}p$i"
-    ip link set "${slurm_tag}v$i" netns "$ns"
-    ip link set "${slurm_tag}p$i" netns "$slurm_tag-sw"
-    ip netns exec "$ns" ip link set "${slurm_tag}v$i" name eth0
-    ip netns exec "$ns" ip addr add "10.235.0.$i/24" dev eth0
-    ip netns exec "$ns" ip link set eth0 up
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$slurm_tag-sw" ip link set "${slurm_tag}p$i" master br0
-    ip netns exec "$slurm_tag-sw" ip link set "${slurm_tag}p$i" up
+    netns_host "$slurm_tag-sw" "$slurm_tag-n$i" "${slurm_tag}$i" "10.235.0.$i/24" || return 1
   done
   slurm_write_conf "$work" dojo-ctl 10.235.0.254 \
     "NodeName=dojo-n1 NodeAddr=10.235.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN
