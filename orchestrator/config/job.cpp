@@ -211,6 +211,14 @@ void parse_restarts(MapReader r, RestartsConfig& c) {
   r.finish();
 }
 
+void parse_stragglers(MapReader r, StragglersConfig& c) {
+  if (r.optional("ratio", c.ratio))
+    r.check(c.ratio > 1, "ratio", "must be greater than 1 (a rank this many times the median)");
+  if (r.optional("steps", c.steps))
+    r.check(c.steps >= 1, "steps", "must be at least 1");
+  r.finish();
+}
+
 void parse_slurm(MapReader r, SlurmJobConfig& s) {
   r.optional_enum("launch", s.launch,
                   {{"mpirun", SlurmLaunch::kMpirun}, {"srun", SlurmLaunch::kSrun}});
@@ -371,6 +379,7 @@ void parse_job(const Node& body, const std::filesystem::path& file, Diagnostics&
   if (r.optional("stop_grace_s", out.stop_grace_s)) {
     r.check(out.stop_grace_s > 0, "stop_grace_s", "must be greater than 0");
   }
+  parse_stragglers(r.child("stragglers"), out.stragglers);
   parse_slurm(r.child("slurm"), out.slurm);
   parse_metrics(r.child("metrics"), out.metrics);
   parse_env(r, out.env);

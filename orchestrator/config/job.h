@@ -86,6 +86,13 @@ struct MetricsConfig {
   int port = 0;  ///< 0: a free port, recorded in the run directory
 };
 
+/// `stragglers:` a rank whose compute time per step stays above `ratio`
+/// times the ranks' median for `steps` steps is reported (once an attempt).
+struct StragglersConfig {
+  double ratio = 1.5;
+  int steps = 20;
+};
+
 /// How ranks start inside a Slurm allocation.
 enum class SlurmLaunch {
   kMpirun,  ///< mpirun, which starts its daemons through Slurm (srun)
@@ -126,6 +133,7 @@ struct JobConfig {
   /// After a stop request, how long the ranks get to checkpoint and exit
   /// before they are killed: inside Slurm's default KillWait (30 s).
   double stop_grace_s = 20;
+  StragglersConfig stragglers;
   SlurmJobConfig slurm;
   MetricsConfig metrics;
   std::map<std::string, std::string> env;

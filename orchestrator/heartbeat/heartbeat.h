@@ -1,27 +1,32 @@
 #pragma once
-// Heartbeats: how ranks tell the launcher they make progress. Nodes share no
-// filesystem, so they travel as UDP datagrams to DOJO_HEARTBEAT_ADDR.
+// Heartbeats: how ranks tell the launcher they make progress, and with what
+// figures. Nodes share no filesystem, so they travel as UDP datagrams to
+// DOJO_HEARTBEAT_ADDR, one line of text each (docs/LAUNCH.md, "The heartbeat
+// wire format"; the Python client python/dojo_job and the C header
+// include/dojo_job.h speak it):
 //
-// One datagram is one line of text:
-//   dojo-heartbeat 1 JOB ATTEMPT RANK HOST STEP SEQUENCE
-// where STEP counts training steps and SEQUENCE the rank's collectives; the
-// launcher sees progress when either grows. Any program can send them, e.g.
-// in Python:
-//   import os, socket
-//   host, port = os.environ["DOJO_HEARTBEAT_ADDR"].rsplit(":", 1)
-//   s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-//   env = os.environ
-//   line = (f"dojo-heartbeat 1 {env['DOJO_JOB']} {env['DOJO_ATTEMPT']} "
-//           f"{env['RANK']} {socket.gethostname()} {step} 0")
-//   s.sendto(line.encode(), (host, int(port)))
+//   dojo-heartbeat 2 JOB ATTEMPT RANK HOST STEP SEQUENCE STEP_SECONDS
+//                  COMM_SECONDS SAMPLES LOSS COLLECTIVE STATE
+//
+// STEP is the last step the rank finished (-1 before the first), SEQUENCE the
+// collectives it entered; the launcher sees progress when either grows.
+// STEP_SECONDS, COMM_SECONDS and SAMPLES are running totals since the rank
+// started (the time between its step calls, the part of it spent inside
+// collectives, the samples it processed), so a lost datagram loses nothing.
+// LOSS is the last loss or "nan"; COLLECTIVE the collective the rank is in
+// now or "-"; STATE "run", or "done" once the rank has finished. Version 1
+// lines (the first eight fields) are still read.
 
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 namespace dojo::heartbeat {
 
@@ -32,11 +37,20 @@ struct Heartbeat {
   std::string host;
   std::int64_t step = 0;
   std::uint64_t sequence = 0;
+  double step_seconds = 0;   ///< running total of the time between step calls
+  double comm_seconds = 0;   ///< of which inside collectives
+  std::int64_t samples = 0;  ///< running total
+  double loss = std::numeric_limits<double>::quiet_NaN();
+  std::string collective;  ///< the collective the rank is in now; empty: none
+  bool done = false;       ///< the rank finished (or stopped) on its own
 };
+
+/// The longest line a receiver reads; longer datagrams are cut and refused.
+inline constexpr std::size_t kMaxLineBytes = 512;
 
 std::string format(const Heartbeat& beat);
 /// nullopt for anything that is not a well-formed heartbeat line.
-std::optional<Heartbeat> parse(const std::string& line);
+std::optional<Heartbeat> parse(std::string_view line);
 
 /// Sends heartbeats to "host:port" (IPv4, or [IPv6]:port). Never throws
 /// after construction: a lost heartbeat is only a missed sign of life.
@@ -48,6 +62,8 @@ class Sender {
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
   void send(const Heartbeat& beat);
+  /// Sends prepared lines with as few system calls as the kernel allows.
+  void send_lines(const std::vector<std::string>& lines);
 
  private:
   int fd_ = -1;
@@ -67,6 +83,8 @@ class Pulse {
   Pulse& operator=(const Pulse&) = delete;
   /// Records progress and sends a heartbeat at once.
   void update(std::int64_t step, std::uint64_t sequence);
+  /// Records progress with the step's figures and sends a heartbeat at once.
+  void update(const Heartbeat& beat);
 
  private:
   std::unique_ptr<Sender> sender_;
@@ -78,7 +96,9 @@ class Pulse {
   std::thread thread_;
 };
 
-/// Receives heartbeats on a UDP port of `bind` (port 0: any free port).
+/// Receives heartbeats on a UDP port of `bind` (port 0: any free port). Its
+/// socket buffer holds a few seconds of a large job's heartbeats, so that a
+/// receiver busy elsewhere for a moment loses none.
 class Receiver {
  public:
   explicit Receiver(const std::string& bind = "127.0.0.1", int port = 0);
@@ -86,12 +106,20 @@ class Receiver {
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
   int port() const { return port_; }
+  /// The socket, to wait on with poll() beside other work.
+  int fd() const { return fd_; }
   /// The next well-formed heartbeat within `timeout_ms`, or nullopt.
   std::optional<Heartbeat> receive(int timeout_ms);
+  /// Appends every well-formed heartbeat waiting now (no wait) to `out`,
+  /// at most `max` datagrams; returns the datagrams read, well-formed or not.
+  std::size_t receive_waiting(std::vector<Heartbeat>& out, std::size_t max = 4096);
+  /// Bytes the kernel holds for this socket (SO_RCVBUF as granted).
+  int buffer_bytes() const { return buffer_bytes_; }
 
  private:
   int fd_ = -1;
   int port_ = 0;
+  int buffer_bytes_ = 0;
 };
 
 }  // namespace dojo::heartbeat

@@ -147,6 +147,7 @@ void JobRun::adopt(Placement next) {
     spec_.env[name] = value;
   spec_.env["DOJO_JOB"] = job_.name;
   spec_.env["DOJO_RUN_DIR"] = run_dir_.string();
+  spec_.env["DOJO_CHECKPOINT_DIR"] = (run_dir_ / job_.checkpoint.dir).lexically_normal().string();
   spec_.env["DOJO_BATCH_SHARES"] = encode_shares(shares_);
   spec_.env["MASTER_ADDR"] = is_local(master) ? "127.0.0.1" : master;
   if (!master_port_chosen_) {  // the job keeps its port when it moves to a spare

@@ -16,6 +16,7 @@
 
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/allocation_watch.h"
+#include "orchestrator/launch/job_stats.h"
 #include "orchestrator/launch/launch_plan.h"
 #include "orchestrator/launch/launch_support.h"
 #include "orchestrator/launch/launcher.h"
@@ -73,8 +74,16 @@ class JobRun {
   void preflight();
 
   /// Called about once a second during an attempt: lease renewal, metrics,
-  /// and rank 0's metrics endpoint once it serves.
-  void tick(double heartbeat_age);
+  /// stragglers, and rank 0's metrics endpoint once it serves.
+  void tick();
+
+  /// The figures the ranks' heartbeats gave, to metrics and the summary;
+  /// stragglers to the events and the log.
+  void take_figures();
+
+  /// summary.json of a command job, from what its ranks sent (a built-in
+  /// workload writes its own).
+  void write_summary(const std::string& status);
 
   AttemptOptions attempt_options(int attempt);
 
@@ -140,6 +149,10 @@ class JobRun {
 
   std::unique_ptr<EventLog> events_;
   std::unique_ptr<heartbeat::Receiver> heartbeats_;
+  std::unique_ptr<JobStats> stats_;  ///< the current attempt's
+  JobFigures figures_;               ///< the latest measured, of any attempt
+  std::vector<StragglerReport> stragglers_;
+  int attempts_run_ = 0;
   std::unique_ptr<LauncherMetrics> metrics_;
   std::unique_ptr<metrics::Exporter> exporter_;
   std::unique_ptr<FileSdTargets> targets_;

@@ -33,9 +33,14 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// NaN and infinities as null: JSON has no number for them.
+json finite_or_null(double value) {
+  return std::isfinite(value) ? json(value) : json();
+}
+
 }  // namespace
 
-void JobRun::tick(double heartbeat_age) {
+void JobRun::tick() {
   if (watch_ && !stop_requested()) {
     revoked_ = watch_->check();
     if (!revoked_.empty()) {
@@ -48,7 +53,8 @@ void JobRun::tick(double heartbeat_age) {
     ledger_.renew(job_id_);
   }
   if (metrics_)
-    metrics_->heartbeat_age(heartbeat_age);
+    metrics_->heartbeat_age(stats_->oldest_progress_age(Clock::now()));
+  take_figures();
   if (targets_ && !job_target_known_) {
     std::ifstream port_file(run_dir_ / "metrics.port");
     int port = 0;
@@ -58,6 +64,54 @@ void JobRun::tick(double heartbeat_age) {
       job_target_known_ = true;
     }
   }
+}
+
+void JobRun::take_figures() {
+  const JobFigures f = stats_->figures();
+  if (f.ranks_measured > 0 || f.step >= 0) {
+    figures_ = f;
+    if (metrics_)
+      metrics_->figures(f);
+  }
+  for (StragglerReport& s : stats_->new_stragglers()) {
+    events_->add("straggler", {{"rank", s.rank},
+                               {"host", s.host},
+                               {"step", s.step},
+                               {"compute_seconds", s.compute_seconds},
+                               {"median_compute_seconds", s.median_compute_seconds},
+                               {"ratio", s.ratio}});
+    err_ << "dojo launch: straggler: " << s.describe(job_.stragglers.steps) << "\n";
+    if (metrics_)
+      metrics_->straggler_reported();
+    stragglers_.push_back(std::move(s));
+  }
+}
+
+void JobRun::write_summary(const std::string& status) {
+  if (job_.workload)
+    return;
+  const JobFigures& f = figures_;
+  json stragglers = json::array();
+  for (const StragglerReport& s : stragglers_)
+    stragglers.push_back(
+        {{"rank", s.rank}, {"host", s.host}, {"step", s.step}, {"ratio", s.ratio}});
+  const json summary = {{"job", job_.name},
+                        {"status", status},
+                        {"measured_by", "launcher, from the ranks' heartbeats"},
+                        {"ranks", placement_.ranks},
+                        {"attempts", attempts_run_},
+                        {"seconds", seconds_since(job_start_)},
+                        {"step", f.step},
+                        {"ranks_measured", f.ranks_measured},
+                        {"step_seconds", finite_or_null(f.step_seconds)},
+                        {"compute_seconds", finite_or_null(f.compute_seconds)},
+                        {"communication_ratio", finite_or_null(f.communication_ratio)},
+                        {"samples_per_second", finite_or_null(f.samples_per_second)},
+                        {"loss", finite_or_null(f.loss)},
+                        {"slowest_rank", f.slowest_rank},
+                        {"straggler_ratio", finite_or_null(f.straggler_ratio)},
+                        {"stragglers", stragglers}};
+  write_file_atomically((run_dir_ / "summary.json").string(), summary.dump(2) + "\n");
 }
 
 AttemptOptions JobRun::attempt_options(int attempt) {
@@ -79,21 +133,25 @@ AttemptOptions JobRun::attempt_options(int attempt) {
   a.ranks = placement_.ranks;
   a.rank_hosts = rank_hosts_;
   // Heartbeats are how hangs are seen; command jobs opt in by sending them.
-  a.heartbeats = job_.workload ? heartbeats_.get() : nullptr;
-  a.job = job_.name;
-  a.attempt = attempt;
+  stats_ = std::make_unique<JobStats>(job_.name, attempt, rank_hosts_,
+                                      StragglerPolicy{job_.stragglers.ratio, job_.stragglers.steps},
+                                      Clock::now());
+  a.heartbeats = heartbeats_.get();
+  a.stats = stats_.get();
+  a.watch_from_first_heartbeat = !job_.workload;
   a.hang_timeout_s = job_.hang_timeout_s;
   if (job_.wall_time_s > 0)
     a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
   a.stop_grace_s = stop_grace_s_;
   a.stop_requested = &stop_->requested;
   last_renewal_ = Clock::now();
-  a.on_tick = [this](double age) { tick(age); };
+  a.on_tick = [this] { tick(); };
   return a;
 }
 
 int JobRun::finish(const std::string& status, const std::string& reason, int exit_code,
                    const std::string& message) {
+  write_summary(status);
   write_file_atomically((run_dir_ / "status").string(), status + "\n");
   if (metrics_)
     metrics_->state(status);
@@ -110,8 +168,10 @@ std::optional<int> JobRun::outcome_of(const AttemptResult& result, int attempt) 
     case AttemptResult::Outcome::kCompleted:
       return finish("completed", "", kExitOk,
                     " completed (attempt " + std::to_string(attempt) + ")");
-    case AttemptResult::Outcome::kStopped:
-      return finish("stopped", stop_reason(), kExitStopped, " stopped: " + stop_reason());
+    case AttemptResult::Outcome::kStopped: {
+      const std::string reason = stop_requested() ? stop_reason() : result.reason;
+      return finish("stopped", reason, kExitStopped, " stopped: " + reason);
+    }
     case AttemptResult::Outcome::kWallTime:
       return finish("failed", result.reason, kExitFailure, ": " + result.reason);
     case AttemptResult::Outcome::kFailed:
@@ -214,6 +274,8 @@ int JobRun::attempts() {
     }
     events_->add("attempt", {{"attempt", attempt}});
     const AttemptResult result = run_attempt(a);
+    ++attempts_run_;
+    take_figures();
     events_->add(to_string(result.outcome), {{"attempt", attempt},
                                              {"reason", result.reason},
                                              {"ranks", result.failed_ranks},

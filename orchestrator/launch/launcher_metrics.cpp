@@ -41,7 +41,62 @@ LauncherMetrics::LauncherMetrics(const std::string& job, int ranks, double h100e
                         .Help("Seconds since the slowest rank last reported progress.")
                         .Register(*registry_)
                         .Add(labels);
+  auto gauge = [&](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add(labels);
+  };
+  step_ = gauge("dojo_launcher_step", "Rank 0's last finished step, from its heartbeats.");
+  step_seconds_ =
+      gauge("dojo_launcher_step_seconds", "Step time of the median rank over the sliding window.");
+  compute_seconds_ =
+      gauge("dojo_launcher_compute_seconds", "Step time outside collectives of the median rank.");
+  communication_ratio_ = gauge("dojo_launcher_communication_ratio",
+                               "Share of the median rank's step spent inside collectives.");
+  samples_per_second_ =
+      gauge("dojo_launcher_samples_per_second", "Samples per second of all ranks together.");
+  loss_ = gauge("dojo_launcher_loss", "Rank 0's last loss.");
+  slowest_rank_ = gauge("dojo_launcher_slowest_rank",
+                        "The rank with the largest compute time per step over the window.");
+  straggler_ratio_ = gauge("dojo_launcher_straggler_ratio",
+                           "The slowest rank's compute time per step over the median rank's.");
+  ranks_measured_ = gauge("dojo_launcher_ranks_measured",
+                          "Ranks whose heartbeats carried step figures over the window.");
+  stragglers_ = &prometheus::BuildCounter()
+                     .Name("dojo_launcher_stragglers_total")
+                     .Help("Ranks reported as stragglers (once an attempt each).")
+                     .Register(*registry_)
+                     .Add(labels);
+  if (ranks <= kPerRankSeriesLimit) {
+    auto& step_family = prometheus::BuildGauge()
+                            .Name("dojo_launcher_rank_step_seconds")
+                            .Help("Each rank's step time over the sliding window.")
+                            .Register(*registry_);
+    auto& compute_family = prometheus::BuildGauge()
+                               .Name("dojo_launcher_rank_compute_seconds")
+                               .Help("Each rank's step time outside collectives.")
+                               .Register(*registry_);
+    for (int r = 0; r < ranks; ++r) {
+      const prometheus::Labels rank{{"job_name", job}, {"rank", std::to_string(r)}};
+      rank_step_seconds_.push_back(&step_family.Add(rank));
+      rank_compute_seconds_.push_back(&compute_family.Add(rank));
+    }
+  }
   state("placing");
+}
+
+void LauncherMetrics::figures(const JobFigures& f) {
+  step_->Set(static_cast<double>(f.step));
+  step_seconds_->Set(f.step_seconds);
+  compute_seconds_->Set(f.compute_seconds);
+  communication_ratio_->Set(f.communication_ratio);
+  samples_per_second_->Set(f.samples_per_second);
+  loss_->Set(f.loss);
+  slowest_rank_->Set(f.slowest_rank);
+  straggler_ratio_->Set(f.straggler_ratio);
+  ranks_measured_->Set(f.ranks_measured);
+  for (std::size_t r = 0; r < rank_step_seconds_.size() && r < f.rank_step_seconds.size(); ++r) {
+    rank_step_seconds_[r]->Set(f.rank_step_seconds[r]);
+    rank_compute_seconds_[r]->Set(f.rank_compute_seconds[r]);
+  }
 }
 
 void LauncherMetrics::state(const std::string& state) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/launch/job_stats.h"
+
 namespace dojo::launch {
 
 class LauncherMetrics {
@@ -24,6 +26,13 @@ class LauncherMetrics {
   void restarted() { restarts_->Increment(); }
   /// Seconds since the rank with the oldest progress last made some.
   void heartbeat_age(double seconds) { heartbeat_age_->Set(seconds); }
+  /// The job's figures from its ranks' heartbeats. Per-rank series only for
+  /// jobs of up to kPerRankSeriesLimit ranks, so that a fleet-scale job
+  /// does not flood Prometheus; the slowest rank is always named.
+  void figures(const JobFigures& f);
+  void straggler_reported() { stragglers_->Increment(); }
+
+  static constexpr int kPerRankSeriesLimit = 1024;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -31,6 +40,18 @@ class LauncherMetrics {
   prometheus::Gauge* attempt_;
   prometheus::Counter* restarts_;
   prometheus::Gauge* heartbeat_age_;
+  prometheus::Gauge* step_;
+  prometheus::Gauge* step_seconds_;
+  prometheus::Gauge* compute_seconds_;
+  prometheus::Gauge* communication_ratio_;
+  prometheus::Gauge* samples_per_second_;
+  prometheus::Gauge* loss_;
+  prometheus::Gauge* slowest_rank_;
+  prometheus::Gauge* straggler_ratio_;
+  prometheus::Gauge* ranks_measured_;
+  prometheus::Counter* stragglers_;
+  std::vector<prometheus::Gauge*> rank_step_seconds_;
+  std::vector<prometheus::Gauge*> rank_compute_seconds_;
 };
 
 /// A file_sd target file for one job: a JSON list of target groups, written

@@ -82,6 +82,24 @@ bool slurm_rank_env(std::string& error) {
   return true;
 }
 
+/// The job client (python/dojo_job) in the python/ folder beside this
+/// program's bin/: first on PYTHONPATH, so every rank can import it without
+/// installing anything.
+void put_job_client_on_python_path() {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0)
+    return;
+  self[n] = '\0';
+  std::string dir(self);
+  dir = dir.substr(0, dir.rfind('/'));              // .../bin
+  dir = dir.substr(0, dir.rfind('/')) + "/python";  // .../python
+  if (::access((dir + "/dojo_job/__init__.py").c_str(), R_OK) != 0)
+    return;
+  const char* old = std::getenv("PYTHONPATH");
+  setenv("PYTHONPATH", old != nullptr && *old != '\0' ? (dir + ":" + old).c_str() : dir.c_str(), 1);
+}
+
 }  // namespace
 
 int exec_with_rank_env(const std::vector<std::string>& command, std::string& error) {
@@ -111,6 +129,7 @@ int exec_with_rank_env(const std::vector<std::string>& command, std::string& err
     }
     setenv("DOJO_BATCH_SHARE", std::to_string(*share).c_str(), 1);
   }
+  put_job_client_on_python_path();
   // A rank dies with the Open MPI daemon that started it: when the launcher
   // kills an attempt, ranks on nodes it cannot reach any more (a cut link)
   // must not linger. The setting survives exec.

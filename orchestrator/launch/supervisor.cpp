@@ -82,10 +82,8 @@ constexpr int kPollMilliseconds = 50;
 constexpr std::size_t kRecentOutputBytes = 64 << 10;
 /// After mpirun exits, how long its group may hold the output pipe.
 constexpr double kPipeDrainSeconds = 5.0;
-/// A rank is silent when its last heartbeat is this old...
-constexpr double kSilentAfterSeconds = 3.0;
-/// ...and this much older than the freshest rank's.
-constexpr double kSilentMarginSeconds = 2.0;
+/// Heartbeats taken at most at once before the output is read again.
+constexpr std::size_t kHeartbeatsPerRound = 1 << 16;
 
 std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std::string>& hosts) {
   std::string who;
@@ -133,79 +131,6 @@ std::pair<pid_t, int> start_group(const std::vector<std::string>& args,
   return {child, pipe_fds[0]};
 }
 
-/// What the heartbeats say about each rank: when it last beat, when it last
-/// made progress (a step or a collective sequence number that grew).
-class HangWatch {
- public:
-  HangWatch(const AttemptOptions& options, Clock::time_point start)
-      : options_(options),
-        start_(start),
-        last_progress_(static_cast<std::size_t>(options.ranks), start),
-        last_beat_(static_cast<std::size_t>(options.ranks), start),
-        last_seen_(static_cast<std::size_t>(options.ranks), {-1, 0}) {}
-
-  /// Takes every heartbeat waiting on the receiver.
-  void receive() {
-    while (auto beat = options_.heartbeats->receive(0)) {
-      if (beat->job != options_.job || beat->attempt != options_.attempt)
-        continue;
-      if (beat->rank < 0 || beat->rank >= options_.ranks)
-        continue;
-      const auto r = static_cast<std::size_t>(beat->rank);
-      last_beat_[r] = Clock::now();
-      auto& seen = last_seen_[r];
-      if (beat->step > seen.first || beat->sequence > seen.second) {
-        if (seen.first >= 0 && beat->step > seen.first && first_step_seconds_ < 0)
-          first_step_seconds_ = since(start_);
-        seen = {beat->step, beat->sequence};
-        last_progress_[r] = Clock::now();
-      }
-    }
-  }
-
-  /// Seconds since the slowest rank last made progress.
-  double oldest_progress_age() const {
-    double age = 0;
-    for (const auto& t : last_progress_)
-      age = std::max(age, since(t));
-    return age;
-  }
-
-  /// Ranks without progress for longer than hang_timeout_s.
-  std::vector<int> stalled() const {
-    std::vector<int> ranks;
-    for (int r = 0; r < options_.ranks; ++r) {
-      if (since(last_progress_[static_cast<std::size_t>(r)]) > options_.hang_timeout_s)
-        ranks.push_back(r);
-    }
-    return ranks;
-  }
-
-  /// Ranks that went silent while others still beat: a dead node or a cut link.
-  std::vector<int> silent() const {
-    double freshest = 1e300;
-    for (const auto& t : last_beat_)
-      freshest = std::min(freshest, since(t));
-    std::vector<int> ranks;
-    for (int r = 0; r < options_.ranks; ++r) {
-      const double age = since(last_beat_[static_cast<std::size_t>(r)]);
-      if (age > kSilentAfterSeconds && age > freshest + kSilentMarginSeconds)
-        ranks.push_back(r);
-    }
-    return ranks;
-  }
-
-  double first_step_seconds() const { return first_step_seconds_; }
-
- private:
-  const AttemptOptions& options_;
-  Clock::time_point start_;
-  std::vector<Clock::time_point> last_progress_;
-  std::vector<Clock::time_point> last_beat_;
-  std::vector<std::pair<std::int64_t, std::uint64_t>> last_seen_;  ///< (step, sequence)
-  double first_step_seconds_ = -1;
-};
-
 /// One attempt from fork to reaping: its output, its hang watch, its limits.
 class Attempt {
  public:
@@ -214,7 +139,6 @@ class Attempt {
         start_(Clock::now()),
         log_(options.log, options.log_cap_bytes),
         output_(options.ranks),
-        watch_(options, start_),
         last_tick_(start_) {
     std::tie(child_, out_fd_) = start_group(options.argv, options.env);
   }
@@ -227,7 +151,7 @@ class Attempt {
         continue;
       tick();
       if (options_.heartbeats != nullptr) {
-        watch_.receive();
+        receive_heartbeats();
         check_hang();
       }
       check_wall_time();
@@ -254,12 +178,14 @@ class Attempt {
     }
   }
 
-  /// Reads what mpirun wrote (waiting up to kPollMilliseconds for it).
+  /// Reads what mpirun wrote, waiting up to kPollMilliseconds for it or for
+  /// a heartbeat (so that a large job's heartbeats never wait long).
   void pump_output() {
-    if (!pipe_open_)
+    pollfd p[2] = {{pipe_open_ ? out_fd_ : -1, POLLIN, 0},
+                   {options_.heartbeats != nullptr ? options_.heartbeats->fd() : -1, POLLIN, 0}};
+    if (!pipe_open_ && options_.heartbeats == nullptr)
       return;
-    pollfd p{out_fd_, POLLIN, 0};
-    if (::poll(&p, 1, kPollMilliseconds) <= 0)
+    if (::poll(p, 2, kPollMilliseconds) <= 0 || (p[0].revents & (POLLIN | POLLHUP)) == 0)
       return;
     char buffer[65536];
     const ssize_t n = ::read(out_fd_, buffer, sizeof(buffer));
@@ -296,7 +222,15 @@ class Attempt {
     if (!options_.on_tick || since(last_tick_) < 1.0)
       return;
     last_tick_ = Clock::now();
-    options_.on_tick(watch_.oldest_progress_age());
+    options_.on_tick();
+  }
+
+  void receive_heartbeats() {
+    beats_.clear();
+    options_.heartbeats->receive_waiting(beats_, kHeartbeatsPerRound);
+    const Clock::time_point now = Clock::now();
+    for (const heartbeat::Heartbeat& beat : beats_)
+      options_.stats->add(beat, now);
   }
 
   void end_by_killing(AttemptResult::Outcome outcome, std::string reason) {
@@ -307,21 +241,18 @@ class Attempt {
   }
 
   void check_hang() {
-    if (!acting())
+    const JobStats& stats = *options_.stats;
+    if (!acting() || (options_.watch_from_first_heartbeat && !stats.any_beat()))
       return;
-    const std::vector<int> stalled = watch_.stalled();
+    const Clock::time_point now = Clock::now();
+    const std::vector<int> stalled = stats.stalled(options_.hang_timeout_s, now);
     if (stalled.empty())
       return;
     char text[96];
-    std::snprintf(text, sizeof(text), "no progress for %.0f s (hang_timeout_s)",
-                  options_.hang_timeout_s);
-    const std::vector<int> silent = watch_.silent();
-    result_.failed_ranks = silent.empty() ? stalled : silent;
-    end_by_killing(AttemptResult::Outcome::kHung,
-                   silent.empty()
-                       ? std::string(text) + " from " + describe_ranks(stalled, options_.rank_hosts)
-                       : std::string(text) + "; " + describe_ranks(silent, options_.rank_hosts) +
-                             " stopped sending heartbeats");
+    std::snprintf(text, sizeof(text),
+                  "no progress for %.0f s (hang_timeout_s): ", options_.hang_timeout_s);
+    const std::string report = stats.hang_report(stalled, stats.silent(now), result_.failed_ranks);
+    end_by_killing(AttemptResult::Outcome::kHung, text + report);
   }
 
   void check_wall_time() {
@@ -346,7 +277,7 @@ class Attempt {
   AttemptResult result() {
     AttemptResult& r = result_;
     r.seconds = since(start_);
-    r.first_step_seconds = watch_.first_step_seconds();
+    r.first_step_seconds = options_.stats != nullptr ? options_.stats->first_step_seconds() : -1;
     r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
     if (r.outcome == AttemptResult::Outcome::kHung ||
         r.outcome == AttemptResult::Outcome::kWallTime)
@@ -361,16 +292,23 @@ class Attempt {
       r.reason = "every rank completed";
       return r;
     }
+    if (r.exit_code == kExitStopped) {
+      // The ranks saved a checkpoint and stopped on a signal of their own
+      // (a scheduler's, an admin's): a clean stop, not a failure to retry.
+      r.outcome = AttemptResult::Outcome::kStopped;
+      r.reason = "the ranks stopped on their own after saving a checkpoint (exit 3)";
+      return r;
+    }
     r.outcome = AttemptResult::Outcome::kFailed;
     const std::string program =
         std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
     r.failed_ranks = failed_ranks_in(recent_, program == "srun");
     r.lost_nodes = lost_nodes_in(recent_, program == "srun");
     r.rank_signalled = rank_signalled_in(recent_) || r.exit_code > kSignalExitBase;
-    if (r.failed_ranks.empty() && options_.heartbeats != nullptr) {
+    if (r.failed_ranks.empty() && options_.stats != nullptr) {
       // mpirun did not say who failed (a lost node often kills it outright):
       // the ranks that went silent before it did.
-      r.failed_ranks = watch_.silent();
+      r.failed_ranks = options_.stats->silent(Clock::now());
     }
     const std::string ranks = describe_ranks(r.failed_ranks, options_.rank_hosts);
     std::string lost;
@@ -390,7 +328,7 @@ class Attempt {
   const Clock::time_point start_;
   CappedLog log_;
   RankOutput output_;
-  HangWatch watch_;
+  std::vector<heartbeat::Heartbeat> beats_;  ///< the latest round's
   pid_t child_ = -1;
   int out_fd_ = -1;
   std::string recent_;  ///< the latest output, to find failed ranks in

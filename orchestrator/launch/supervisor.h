@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/job_stats.h"
 
 namespace dojo::launch {
 
@@ -23,15 +24,17 @@ struct AttemptOptions {
   int ranks = 1;
   std::vector<std::string> rank_hosts;        ///< host of each rank, for messages
   heartbeat::Receiver* heartbeats = nullptr;  ///< null: no hang detection
-  std::string job;
-  int attempt = 0;
+  JobStats* stats = nullptr;                  ///< what the heartbeats say; set with heartbeats
+  /// Hangs are watched from the first heartbeat on (a program that sends
+  /// none has only the wall-time limit); else from the start.
+  bool watch_from_first_heartbeat = false;
   double hang_timeout_s = 120;
   double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
   double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
   const std::atomic<bool>* stop_requested = nullptr;
   /// Called about once a second while the attempt runs (lease renewal,
-  /// metrics) with the seconds since the slowest rank last made progress.
-  std::function<void(double heartbeat_age_s)> on_tick;
+  /// metrics, stragglers).
+  std::function<void()> on_tick;
 };
 
 struct AttemptResult {

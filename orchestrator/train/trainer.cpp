@@ -79,11 +79,27 @@ void Trainer::start() {
   if (leader_ && workload_->has_loss())
     open_loss_log();
   if (!options_.heartbeat_address.empty()) {
+    beat_.job = job_.name;
+    beat_.attempt = options_.attempt;
+    beat_.rank = comm_.rank();
+    beat_.host = this_host();
+    beat_.step = state_.step;
+    beat_.sequence = comm_.sequence();
     heartbeat_ = std::make_unique<heartbeat::Pulse>(
-        std::make_unique<heartbeat::Sender>(options_.heartbeat_address),
-        heartbeat::Heartbeat{job_.name, options_.attempt, comm_.rank(), this_host(), state_.step,
-                             comm_.sequence()});
+        std::make_unique<heartbeat::Sender>(options_.heartbeat_address), beat_);
   }
+}
+
+/// The launcher measures every job from its ranks' heartbeats: this rank's
+/// running totals of step time, of the part not spent computing, of samples.
+void Trainer::send_heartbeat(const StepFigures& figures, double step_seconds) {
+  beat_.step = state_.step;
+  beat_.sequence = comm_.sequence();
+  beat_.step_seconds += step_seconds;
+  beat_.comm_seconds += std::max(0.0, step_seconds - figures.compute_seconds);
+  beat_.samples += share_;
+  beat_.loss = figures.loss;
+  heartbeat_->update(beat_);
 }
 
 /// Appended across attempts, so a resumed run's curve continues where it stopped.
@@ -280,7 +296,7 @@ TrainSummary Trainer::run() {
     ++state_.step;
     ++steps_this_attempt_;
     if (heartbeat_)
-      heartbeat_->update(state_.step, comm_.sequence());
+      send_heartbeat(figures, seconds_since(step_start));
     if (options_.fault_exit_at_step && *options_.fault_exit_at_step == state_.step) {
       std::fprintf(stderr, "dojo worker: rank %d: injected fault: exiting at step %lld\n",
                    comm_.rank(), static_cast<long long>(state_.step));

@@ -64,6 +64,7 @@ class Trainer {
   StepFigures agree(const std::vector<StepReport>& reports, double compute_seconds) const;
   void update(double loss);
   void record(const StepFigures& figures, double step_seconds);
+  void send_heartbeat(const StepFigures& figures, double step_seconds);
   bool end_of_epoch();
   void report_progress(const StepFigures& figures, bool epoch_done, bool last);
   void evaluate(bool epoch_done);
@@ -95,6 +96,7 @@ class Trainer {
   std::unique_ptr<metrics::Exporter> exporter_;
   std::FILE* loss_log_ = nullptr;  ///< rank 0: step,loss per line (the loss curve)
   std::unique_ptr<heartbeat::Pulse> heartbeat_;
+  heartbeat::Heartbeat beat_;  ///< what this rank last told the launcher
 
   std::int64_t total_steps_ = 0;
   TrainState state_;
