@@ -130,6 +130,7 @@ def _start():
 _client = None  # set at the end of this module when under dojorun
 _stop = {"requested": False, "signal": 0}
 _monotonic = time.monotonic
+_collective_tokens = {}  # name: its field on the line
 
 
 def active():
@@ -161,12 +162,15 @@ def begin_collective(name="all_reduce"):
     c = _client
     if c is None:
         return
+    token = _collective_tokens.get(name)
+    if token is None:
+        token = _collective_tokens[name] = _token(name, "collective")
     with c.lock:
         if c.depth == 0:
             c.comm_start = _monotonic()
         c.depth += 1
         c.sequence += 1
-        c.collective = _token(name, "collective")
+        c.collective = token
 
 
 def end_collective():

@@ -3,7 +3,8 @@
  * `c_client STEPS` runs STEPS steps of SLEEP_MS (env C_CLIENT_SLEEP_MS, 20)
  * with a marked collective each, loss 1/(step+1) and 8 samples a step; on a
  * stop request it says whether the program's own SIGUSR1 handler ran too,
- * and exits 3. */
+ * and exits 3. `c_client bench N` times N dojo_job_step calls (and N begin/end
+ * collective pairs) against N calls of an empty function, in ns a call. */
 #define _POSIX_C_SOURCE 200809L
 #define DOJO_JOB_IMPLEMENTATION
 #include "dojo_job.h"
@@ -28,11 +29,48 @@ static void sleep_ms(long ms) {
   }
 }
 
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The baseline: a call the compiler cannot remove. */
+__attribute__((noinline)) static void empty_step(int64_t step, int64_t samples, double loss) {
+  __asm__ volatile("" : : "r"(step), "r"(samples), "x"(loss) : "memory");
+}
+
+static int bench(long n) {
+  long i;
+  double t0, t1, t2, t3;
+  if (!dojo_job_init()) {
+    fprintf(stderr, "c_client bench: set DOJO_HEARTBEAT_ADDR\n");
+    return 1;
+  }
+  t0 = now_s();
+  for (i = 0; i < n; ++i)
+    empty_step(i, 32, 0.5);
+  t1 = now_s();
+  for (i = 0; i < n; ++i)
+    dojo_job_step(i, 32, 0.5);
+  t2 = now_s();
+  for (i = 0; i < n; ++i) {
+    dojo_job_begin_collective("all_reduce");
+    dojo_job_end_collective();
+  }
+  t3 = now_s();
+  printf("C: empty call %.1f ns, dojo_job_step %.1f ns, begin+end collective %.1f ns\n",
+         1e9 * (t1 - t0) / (double)n, 1e9 * (t2 - t1) / (double)n, 1e9 * (t3 - t2) / (double)n);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   long steps, step, sleep_each;
   const char* sleep_env = getenv("C_CLIENT_SLEEP_MS");
+  if (argc == 3 && strcmp(argv[1], "bench") == 0)
+    return bench(atol(argv[2]));
   if (argc != 2) {
-    fprintf(stderr, "usage: c_client noop|STEPS\n");
+    fprintf(stderr, "usage: c_client noop|STEPS|bench N\n");
     return 2;
   }
   /* The program's own handler, installed before the client's: it must still run. */
