@@ -82,6 +82,9 @@ constexpr int kPollMilliseconds = 50;
 constexpr std::size_t kRecentOutputBytes = 64 << 10;
 /// After mpirun exits, how long its group may hold the output pipe.
 constexpr double kPipeDrainSeconds = 5.0;
+/// A hang report names the ranks without progress for this much less than
+/// the timeout too (three heartbeat intervals).
+constexpr double kReportSlackSeconds = 3.0;
 /// Heartbeats taken at most at once before the output is read again.
 constexpr std::size_t kHeartbeatsPerRound = 1 << 16;
 
@@ -251,7 +254,11 @@ class Attempt {
     char text[96];
     std::snprintf(text, sizeof(text),
                   "no progress for %.0f s (hang_timeout_s): ", options_.hang_timeout_s);
-    const std::string report = stats.hang_report(stalled, stats.silent(now), result_.failed_ranks);
+    // Ranks report once a second, so of ranks stuck by one event some cross
+    // the timeout a heartbeat or two after the first: they belong in the report.
+    const double slack = std::min(kReportSlackSeconds, options_.hang_timeout_s / 2);
+    const std::string report = stats.hang_report(stats.stalled(options_.hang_timeout_s - slack, now),
+                                                 stats.silent(now), result_.failed_ranks);
     end_by_killing(AttemptResult::Outcome::kHung, text + report);
   }
 

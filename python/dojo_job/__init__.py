@@ -33,7 +33,7 @@ import time
 
 __all__ = [
     "active", "step", "collective", "begin_collective", "end_collective",
-    "ddp_comm_hook", "stop_requested", "stop_signal", "exit_stopped", "done",
+    "ddp_comm_hook", "stop_requested", "stop_agreed", "stop_signal", "exit_stopped", "done",
     "run_dir", "attempt", "checkpoint_dir", "batch_share", "rank",
     "world_size", "local_rank", "EXIT_STOPPED",
 ]
@@ -224,6 +224,24 @@ def ddp_comm_hook(state, bucket):
         return f.value()[0] if isinstance(f.value(), list) else f.value()
 
     return future.then(finished)
+
+
+def stop_agreed(group=None):
+    """For PyTorch: whether any rank was asked to stop, agreed by all ranks
+    (an all-reduce of one number over `group`), so that all stop at the same
+    step and none waits in a collective for a rank that left. Collective:
+    every rank calls it at the same step (every step, or every N)."""
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_available() or not dist.is_initialized():
+        return stop_requested()
+    backend = dist.get_backend(group)
+    device = "cuda" if backend == "nccl" else "cpu"
+    flag = torch.tensor([1.0 if stop_requested() else 0.0], device=device)
+    with collective("all_reduce"):
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=group)
+        return bool(flag.item() > 0)
 
 
 def _on_stop_signal(previous):
