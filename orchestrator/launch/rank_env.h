@@ -11,7 +11,8 @@ namespace dojo::launch {
 /// OMPI_COMM_WORLD_* variables (under mpirun) or from SLURM_PROCID,
 /// SLURM_NTASKS, SLURM_LOCALID and the step's tasks per node (under srun,
 /// with MASTER_ADDR the step's first node unless set), and DOJO_BATCH_SHARE from the launcher's
-/// DOJO_BATCH_SHARES, arranges to be killed when the process that started it
+/// DOJO_BATCH_SHARES, puts the job client (python/ beside this program's
+/// bin/) first on PYTHONPATH, arranges to be killed when the process that started it
 /// (mpirun or an Open MPI daemon) dies, then execs `command`. Returns only on failure, with
 /// the message in `error`: 2 when under neither mpirun nor srun, 127 when the command
 /// cannot be run.

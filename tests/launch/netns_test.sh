@@ -83,7 +83,7 @@ wait $launcher || code=$?
 [ "$(cat "$work/cut/status")" = completed ] || fail "status is not completed"
 # Either the heartbeats show the silence first (hung) or mpirun loses the
 # daemon first (failed); both must name the host whose link was cut.
-grep -Eq "attempt 0 (hung: no progress for 5 s \(hang_timeout_s\); rank 2 on 10\.233\.0\.3 stopped sending heartbeats|failed: .*rank 2 on 10\.233\.0\.3 failed)" "$work/out" ||
+grep -Eq "attempt 0 (hung: no progress for 5 s \(hang_timeout_s\): rank 2 on 10\.233\.0\.3 \([^)]*\) stopped sending heartbeats|failed: .*rank 2 on 10\.233\.0\.3 failed)" "$work/out" ||
   { cat "$work/out"; fail "the message does not name rank 2 on 10.233.0.3"; }
 detected_ms=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["event"] in ("hung", "failed")][0]["unix_ms"])' "$work/cut/events.jsonl")
 echo "cut link detected after $(( (detected_ms - cut_ms) )) ms (hang_timeout_s 5): the attempt was stopped, the job restarted and completed"
