@@ -10,7 +10,8 @@
  *     for (...) {
  *       dojo_job_begin_collective("all_reduce"); ... dojo_job_end_collective();
  *       dojo_job_step(step, samples, loss);          // every step
- *       if (dojo_job_stop_requested()) { save(dojo_job_checkpoint_dir()); dojo_job_exit_stopped(); }
+ *       if (dojo_job_stop_requested()) { save(dojo_job_checkpoint_dir()); dojo_job_exit_stopped();
+ * }
  *     }
  * Under dojorun (DOJO_HEARTBEAT_ADDR set) a thread sends one heartbeat a
  * second to the launcher; outside it every call does nothing and none fails.
@@ -117,19 +118,20 @@ static void dojo_job_token_(char* out, size_t size, const char* text, const char
   if (text == NULL || *text == '\0')
     text = fallback;
   for (; text[i] != '\0' && i + 1 < size && i < 64; ++i)
-    out[i] = (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') ? '_' : text[i];
+    out[i] =
+        (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') ? '_' : text[i];
   out[i] = '\0';
 }
 
 static void dojo_job_send_locked_(void) {
   char line[512];
-  int n = snprintf(line, sizeof(line), "%s%lld %llu %.6f %.6f %lld %.9g %s %s",
-                   dojo_job_state_.prefix, (long long)dojo_job_state_.step,
-                   (unsigned long long)dojo_job_state_.sequence, dojo_job_state_.step_seconds,
-                   dojo_job_state_.comm_seconds, (long long)dojo_job_state_.samples,
-                   dojo_job_state_.loss,
-                   dojo_job_state_.depth > 0 ? dojo_job_state_.collective : "-",
-                   dojo_job_state_.finished ? "done" : "run");
+  int n =
+      snprintf(line, sizeof(line), "%s%lld %llu %.6f %.6f %lld %.9g %s %s", dojo_job_state_.prefix,
+               (long long)dojo_job_state_.step, (unsigned long long)dojo_job_state_.sequence,
+               dojo_job_state_.step_seconds, dojo_job_state_.comm_seconds,
+               (long long)dojo_job_state_.samples, dojo_job_state_.loss,
+               dojo_job_state_.depth > 0 ? dojo_job_state_.collective : "-",
+               dojo_job_state_.finished ? "done" : "run");
   if (n > 0 && (size_t)n < sizeof(line))
     sendto(dojo_job_state_.socket_fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
            (struct sockaddr*)&dojo_job_state_.peer, dojo_job_state_.peer_length);
@@ -186,7 +188,8 @@ static void dojo_job_start_(void) {
   memset(&hints, 0, sizeof(hints));
   hints.ai_socktype = SOCK_DGRAM;
   if (getaddrinfo(host, colon + 1, &hints, &found) != 0 || found == NULL) {
-    fprintf(stderr, "dojo_job: no heartbeats to %s (it does not resolve); the job runs without them\n",
+    fprintf(stderr,
+            "dojo_job: no heartbeats to %s (it does not resolve); the job runs without them\n",
             address);
     return;
   }
@@ -232,7 +235,9 @@ int dojo_job_init(void) {
   return dojo_job_state_.active;
 }
 
-int dojo_job_active(void) { return dojo_job_init(); }
+int dojo_job_active(void) {
+  return dojo_job_init();
+}
 
 void dojo_job_step(int64_t step, int64_t samples, double loss) {
   double now;
@@ -272,8 +277,12 @@ void dojo_job_end_collective(void) {
   pthread_mutex_unlock(&dojo_job_state_.mutex);
 }
 
-int dojo_job_stop_requested(void) { return dojo_job_stop_signal_ != 0; }
-int dojo_job_stop_signal(void) { return (int)dojo_job_stop_signal_; }
+int dojo_job_stop_requested(void) {
+  return dojo_job_stop_signal_ != 0;
+}
+int dojo_job_stop_signal(void) {
+  return (int)dojo_job_stop_signal_;
+}
 
 void dojo_job_done(void) {
   int join = 0;
@@ -307,11 +316,21 @@ const char* dojo_job_checkpoint_dir(void) {
   return dir != NULL ? dir : "checkpoints";
 }
 
-int dojo_job_attempt(void) { return dojo_job_env_int_("DOJO_ATTEMPT", 0); }
-int dojo_job_batch_share(void) { return dojo_job_env_int_("DOJO_BATCH_SHARE", 0); }
-int dojo_job_rank(void) { return dojo_job_env_int_("RANK", 0); }
-int dojo_job_world_size(void) { return dojo_job_env_int_("WORLD_SIZE", 1); }
-int dojo_job_local_rank(void) { return dojo_job_env_int_("LOCAL_RANK", 0); }
+int dojo_job_attempt(void) {
+  return dojo_job_env_int_("DOJO_ATTEMPT", 0);
+}
+int dojo_job_batch_share(void) {
+  return dojo_job_env_int_("DOJO_BATCH_SHARE", 0);
+}
+int dojo_job_rank(void) {
+  return dojo_job_env_int_("RANK", 0);
+}
+int dojo_job_world_size(void) {
+  return dojo_job_env_int_("WORLD_SIZE", 1);
+}
+int dojo_job_local_rank(void) {
+  return dojo_job_env_int_("LOCAL_RANK", 0);
+}
 
 #endif /* DOJO_JOB_IMPLEMENTATION */
 #endif /* DOJO_JOB_H */

@@ -52,7 +52,8 @@ void JobRun::tick() {
     last_renewal_ = Clock::now();
     ledger_.renew(job_id_);
   }
-  if (metrics_)
+  // A command job that sends no heartbeats has no age to report.
+  if (metrics_ && (job_.workload || stats_->any_beat()))
     metrics_->heartbeat_age(stats_->oldest_progress_age(Clock::now()));
   take_figures();
   if (targets_ && !job_target_known_) {

@@ -257,8 +257,9 @@ class Attempt {
     // Ranks report once a second, so of ranks stuck by one event some cross
     // the timeout a heartbeat or two after the first: they belong in the report.
     const double slack = std::min(kReportSlackSeconds, options_.hang_timeout_s / 2);
-    const std::string report = stats.hang_report(stats.stalled(options_.hang_timeout_s - slack, now),
-                                                 stats.silent(now), result_.failed_ranks);
+    const std::string report =
+        stats.hang_report(stats.stalled(options_.hang_timeout_s - slack, now), stats.silent(now),
+                          result_.failed_ranks);
     end_by_killing(AttemptResult::Outcome::kHung, text + report);
   }
 

@@ -38,7 +38,7 @@ h100-007 slots=8
 h100-008 slots=8
 # batch shares 64 x 128
 # command
-mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-output --allow-run-as-root --mca orte_leave_session_attached 1 --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include ib0 -x DOJO_ATTEMPT=0 -x DOJO_BATCH_SHARES=64x128 -x DOJO_HEARTBEAT_ADDR=LAUNCHER:PORT -x DOJO_JOB=synthetic-resnet50 -x DOJO_RUN_DIR=WORK/r -x MASTER_ADDR=h100-001 -x MASTER_PORT=N -x NCCL_DEBUG=WARN -x NCCL_SOCKET_IFNAME=ib0 DOJO-exec -- DOJO worker ROOT/configs/jobs/synthetic-resnet50.yaml --run-dir WORK/r
+mpirun --hostfile WORK/r/hostfile -np 64 --map-by slot --bind-to none --tag-output --allow-run-as-root --mca orte_leave_session_attached 1 --mca btl_tcp_if_include ib0 --mca oob_tcp_if_include ib0 -x DOJO_ATTEMPT=0 -x DOJO_BATCH_SHARES=64x128 -x DOJO_CHECKPOINT_DIR=WORK/r/checkpoints -x DOJO_HEARTBEAT_ADDR=LAUNCHER:PORT -x DOJO_JOB=synthetic-resnet50 -x DOJO_RUN_DIR=WORK/r -x MASTER_ADDR=h100-001 -x MASTER_PORT=N -x NCCL_DEBUG=WARN -x NCCL_SOCKET_IFNAME=ib0 DOJO-exec -- DOJO worker ROOT/configs/jobs/synthetic-resnet50.yaml --run-dir WORK/r
 GOLDEN
     if [ "$(id -u)" -ne 0 ]; then sed -i 's/ --allow-run-as-root//' "$work/want"; fi
     diff "$work/want" "$work/got" || fail "dry-run output differs from the golden one"
