@@ -334,6 +334,14 @@ def local_rank():
     return _int_env("LOCAL_RANK", 0)
 
 
+def _forget_in_child():
+    """A forked child (a DataLoader worker) is not the rank: it reports
+    nothing, and its exit must not tell the launcher the rank is done."""
+    global _client
+    _client = None
+
+
 _client = _start()
 if _client is not None:
     _install_stop_handlers()
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -72,6 +72,33 @@ print(dojo_job.run_dir(), dojo_job.attempt(), dojo_job.checkpoint_dir(), dojo_jo
 PY
 ) || fail "the client failed outside dojorun"
     [ "$out" = ". 0 checkpoints None 0 1 0" ] || fail "defaults outside dojorun: $out"
+    echo "a forked child (a DataLoader worker) reports nothing, and its exit does not end the rank"
+    PYTHONPATH="$root/python" python3 - <<'PY' || fail "a forked child reported for the rank"
+import os, socket
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("127.0.0.1", 0))
+sink.settimeout(0.5)
+os.environ["DOJO_HEARTBEAT_ADDR"] = "127.0.0.1:%d" % sink.getsockname()[1]
+import dojo_job
+assert dojo_job.active()
+while True:  # the first heartbeat, sent when the client started
+    try:
+        sink.recv(512)
+    except socket.timeout:
+        break
+pid = os.fork()
+if pid == 0:
+    ok = not dojo_job.active()
+    dojo_job.done()
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, "the client is active in the child"
+try:
+    line = sink.recv(512).decode()
+    assert line.endswith(" run"), "a done heartbeat came from the child: " + line
+except socket.timeout:
+    pass
+PY
     echo "an address that does not resolve: a warning, and the program runs on"
     err=$(DOJO_HEARTBEAT_ADDR=no-such-host.invalid:9 PYTHONPATH="$root/python" python3 -c \
       'import dojo_job; assert not dojo_job.active(); dojo_job.step(0); print("ran")' 2>&1) ||
