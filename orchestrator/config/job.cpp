@@ -208,6 +208,14 @@ void parse_restarts(MapReader r, RestartsConfig& c) {
   if (r.optional("backoff_max_s", c.backoff_max_s)) {
     r.check(c.backoff_max_s >= c.backoff_s, "backoff_max_s", "must be at least backoff_s");
   }
+  for (auto [key, budget] : {std::pair<const char*, int*>{"user_error", &c.user_error},
+                             {"killed", &c.killed},
+                             {"hang", &c.hang},
+                             {"node_lost", &c.node_lost},
+                             {"launch_failed", &c.launch_failed}}) {
+    if (r.optional(key, *budget))
+      r.check(*budget >= 0, key, "must not be negative (0: no restart for this cause)");
+  }
   r.finish();
 }
 

@@ -74,10 +74,17 @@ struct CheckpointConfig {
   double save_time_s = 0;  ///< expected save time for `auto`; 0 = measured
 };
 
+/// `restarts:` how often a job restarts: at most `max` times in all, and
+/// at most as often as the budget of each attempt's cause allows.
 struct RestartsConfig {
-  int max = 3;
+  int max = 10;
   double backoff_s = 5;
   double backoff_max_s = 300;
+  int user_error = 1;     ///< a rank exited non-zero by itself: mostly a bug that will recur
+  int killed = 3;         ///< a rank died of a signal (the OOM killer, an admin, a crash)
+  int hang = 3;           ///< no progress for hang_timeout_s
+  int node_lost = 5;      ///< a node went away: another attempt, often on a spare, is cheap
+  int launch_failed = 1;  ///< the ranks could not be started
 };
 
 struct MetricsConfig {

@@ -94,6 +94,13 @@ class JobRun {
   /// The exit code when `result` ends the job; nullopt when it restarts.
   std::optional<int> outcome_of(const AttemptResult& result, int attempt);
 
+  /// Restarts `cause` may use (restarts.user_error, ...); 0 for causes
+  /// that end the job (completed, stopped, wall_time).
+  int restart_budget(Cause cause) const;
+
+  /// "killed (SIGKILL, by the kernel's OOM killer: ...)", "user_error (exit code 7)".
+  std::string cause_text(const AttemptResult& result) const;
+
   /// Why the job stops: the signal, or the revoked allocation.
   std::string stop_reason() const;
 
@@ -143,6 +150,7 @@ class JobRun {
   MpirunSpec spec_;
   bool master_port_chosen_ = false;
   std::set<std::string> blacklist_;
+  std::map<Cause, int> restarts_by_cause_;
   std::map<std::string, int> host_failures_;  ///< attempts each host's ranks failed
   std::map<std::string, int>
       node_failures_;  ///< of which the node was to blame (lost, hung, killed)

@@ -180,16 +180,59 @@ std::optional<int> JobRun::outcome_of(const AttemptResult& result, int attempt) 
       break;
   }
   err_ << "dojo launch: job " << job_.name << " attempt " << attempt << " "
-       << to_string(result.outcome) << ": " << result.reason << "\n";
+       << to_string(result.outcome) << ": " << result.reason << "; cause: " << cause_text(result)
+       << "\n";
   if (watch_ && revoked_.empty())
     revoked_ = watch_->check_now();  // ranks on other nodes die with the allocation
   if (!revoked_.empty())
     return finish("failed", revoked_, kExitFailure, ": " + revoked_);
-  if (attempt - first_attempt_ >= job_.restarts.max || stop_requested()) {
-    return finish("failed", result.reason, kExitFailure,
-                  " failed after " + std::to_string(attempt - first_attempt_ + 1) + " attempt(s)");
+  const std::string after =
+      " after " + std::to_string(attempt - first_attempt_ + 1) + " attempt(s)";
+  if (attempt - first_attempt_ >= job_.restarts.max || stop_requested())
+    return finish("failed", result.reason, kExitFailure, " failed" + after);
+  const int budget = restart_budget(result.cause);
+  if (++restarts_by_cause_[result.cause] > budget) {
+    const std::string spent = std::string("its restart budget for ") + to_string(result.cause) +
+                              " (restarts." + to_string(result.cause) + ": " +
+                              std::to_string(budget) + ") is spent";
+    return finish("failed", result.reason + "; " + spent, kExitFailure,
+                  " failed" + after + ": " + spent);
   }
   return std::nullopt;
+}
+
+int JobRun::restart_budget(Cause cause) const {
+  const config::RestartsConfig& r = job_.restarts;
+  switch (cause) {
+    case Cause::kUserError:
+      return r.user_error;
+    case Cause::kKilled:
+      return r.killed;
+    case Cause::kHang:
+      return r.hang;
+    case Cause::kNodeLost:
+      return r.node_lost;
+    case Cause::kLaunchFailed:
+      return r.launch_failed;
+    case Cause::kCompleted:
+    case Cause::kStopped:
+    case Cause::kWallTime:
+      break;
+  }
+  return 0;
+}
+
+std::string JobRun::cause_text(const AttemptResult& result) const {
+  std::string text = to_string(result.cause);
+  if (result.cause == Cause::kUserError)
+    text += " (exit code " + std::to_string(result.exit_code) + ")";
+  if (result.cause == Cause::kKilled) {
+    text +=
+        " (" + (result.signal != 0 ? signal_name(result.signal) : std::string("a signal")) +
+        (result.oom_killed ? ", by the kernel's OOM killer: oom_kill in /proc/vmstat rose" : "") +
+        ")";
+  }
+  return text;
 }
 
 std::string JobRun::stop_reason() const {
@@ -277,7 +320,12 @@ int JobRun::attempts() {
     const AttemptResult result = run_attempt(a);
     ++attempts_run_;
     take_figures();
+    if (metrics_)
+      metrics_->attempt_ended(to_string(result.cause));
     events_->add(to_string(result.outcome), {{"attempt", attempt},
+                                             {"cause", to_string(result.cause)},
+                                             {"signal", result.signal},
+                                             {"oom_killed", result.oom_killed},
                                              {"reason", result.reason},
                                              {"ranks", result.failed_ranks},
                                              {"lost_nodes", result.lost_nodes},

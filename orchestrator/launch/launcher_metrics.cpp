@@ -80,7 +80,21 @@ LauncherMetrics::LauncherMetrics(const std::string& job, int ranks, double h100e
       rank_compute_seconds_.push_back(&compute_family.Add(rank));
     }
   }
+  auto& causes = prometheus::BuildCounter()
+                     .Name("dojo_launcher_attempts_total")
+                     .Help("Attempts of the job that ended, by cause.")
+                     .Register(*registry_);
+  for (Cause c : kAllCauses)
+    attempts_by_cause_.emplace_back(to_string(c),
+                                    &causes.Add({{"job_name", job}, {"cause", to_string(c)}}));
   state("placing");
+}
+
+void LauncherMetrics::attempt_ended(const std::string& cause) {
+  for (const auto& [name, counter] : attempts_by_cause_) {
+    if (name == cause)
+      counter->Increment();
+  }
 }
 
 void LauncherMetrics::figures(const JobFigures& f) {

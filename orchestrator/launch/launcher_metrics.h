@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/launch/attempt_cause.h"
 #include "orchestrator/launch/job_stats.h"
 
 namespace dojo::launch {
@@ -24,6 +25,8 @@ class LauncherMetrics {
   void state(const std::string& state);
   void attempt(int attempt) { attempt_->Set(attempt); }
   void restarted() { restarts_->Increment(); }
+  /// An attempt ended, for `cause` (attempt_cause.h's words).
+  void attempt_ended(const std::string& cause);
   /// Seconds since the rank with the oldest progress last made some.
   void heartbeat_age(double seconds) { heartbeat_age_->Set(seconds); }
   /// The job's figures from its ranks' heartbeats. Per-rank series only for
@@ -39,6 +42,7 @@ class LauncherMetrics {
   std::vector<std::pair<std::string, prometheus::Gauge*>> states_;
   prometheus::Gauge* attempt_;
   prometheus::Counter* restarts_;
+  std::vector<std::pair<std::string, prometheus::Counter*>> attempts_by_cause_;
   prometheus::Gauge* heartbeat_age_;
   prometheus::Gauge* step_;
   prometheus::Gauge* step_seconds_;

@@ -74,8 +74,6 @@ class CappedLog {
   std::string tail_;
 };
 
-/// mpirun and srun exit with 128 + N when a rank died of signal N.
-constexpr int kSignalExitBase = 128;
 /// How long one wait for output lasts before the other checks run.
 constexpr int kPollMilliseconds = 50;
 /// How much of the latest output is kept to find failed ranks in.
@@ -142,7 +140,8 @@ class Attempt {
         start_(Clock::now()),
         log_(options.log, options.log_cap_bytes),
         output_(options.ranks),
-        last_tick_(start_) {
+        last_tick_(start_),
+        oom_kills_at_start_(oom_kills()) {
     std::tie(child_, out_fd_) = start_group(options.argv, options.env);
   }
 
@@ -283,6 +282,38 @@ class Attempt {
   }
 
   AttemptResult result() {
+    AttemptResult r = outcome();
+    r.cause = cause_of(r);
+    if (r.cause == Cause::kKilled) {
+      r.signal = rank_signal_in(recent_, r.exit_code);
+      // The OOM killer's victims die of SIGKILL; its counter says it acted.
+      r.oom_killed = (r.signal == SIGKILL || r.signal == 0) && oom_kills_at_start_ >= 0 &&
+                     oom_kills() > oom_kills_at_start_;
+    }
+    return r;
+  }
+
+  Cause cause_of(const AttemptResult& r) const {
+    switch (r.outcome) {
+      case AttemptResult::Outcome::kCompleted:
+        return Cause::kCompleted;
+      case AttemptResult::Outcome::kHung:
+        return Cause::kHang;
+      case AttemptResult::Outcome::kStopped:
+        return Cause::kStopped;
+      case AttemptResult::Outcome::kWallTime:
+        return Cause::kWallTime;
+      case AttemptResult::Outcome::kFailed:
+        break;
+    }
+    if (!r.lost_nodes.empty())
+      return Cause::kNodeLost;
+    if (launch_failed_in(recent_, r.exit_code))
+      return Cause::kLaunchFailed;
+    return r.rank_signalled ? Cause::kKilled : Cause::kUserError;
+  }
+
+  AttemptResult outcome() {
     AttemptResult& r = result_;
     r.seconds = since(start_);
     r.first_step_seconds = options_.stats != nullptr ? options_.stats->first_step_seconds() : -1;
@@ -312,7 +343,7 @@ class Attempt {
         std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
     r.failed_ranks = failed_ranks_in(recent_, program == "srun");
     r.lost_nodes = lost_nodes_in(recent_, program == "srun");
-    r.rank_signalled = rank_signalled_in(recent_) || r.exit_code > kSignalExitBase;
+    r.rank_signalled = rank_signal_in(recent_, r.exit_code) != 0;
     if (r.failed_ranks.empty() && options_.stats != nullptr) {
       // mpirun did not say who failed (a lost node often kills it outright):
       // the ranks that went silent before it did.
@@ -349,6 +380,7 @@ class Attempt {
   Clock::time_point stop_sent_;
   Clock::time_point last_tick_;
   Clock::time_point exit_seen_;
+  long oom_kills_at_start_;
 };
 
 }  // namespace
@@ -400,11 +432,6 @@ std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_und
     }
   }
   return {nodes.begin(), nodes.end()};
-}
-
-bool rank_signalled_in(const std::string& output) {
-  return output.find("exited on signal") != std::string::npos ||
-         output.find(": Killed") != std::string::npos;
 }
 
 const char* to_string(AttemptResult::Outcome outcome) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/attempt_cause.h"
 #include "orchestrator/launch/job_stats.h"
 
 namespace dojo::launch {
@@ -40,8 +41,11 @@ struct AttemptOptions {
 struct AttemptResult {
   enum class Outcome { kCompleted, kFailed, kHung, kStopped, kWallTime };
   Outcome outcome = Outcome::kFailed;
+  Cause cause = Cause::kUserError;  ///< why it ended, for events, metrics and budgets
   int exit_code = -1;
-  std::string reason;  ///< one line: what happened
+  int signal = 0;           ///< the signal a rank died of (kKilled), else 0
+  bool oom_killed = false;  ///< the kernel's OOM killer killed a process meanwhile (seen here)
+  std::string reason;       ///< one line: what happened
   std::vector<int> failed_ranks;
   std::vector<std::string> lost_nodes;  ///< nodes whose Open MPI daemon (or node) went away
   bool rank_signalled = false;          ///< a rank was killed by a signal
@@ -56,8 +60,6 @@ const char* to_string(AttemptResult::Outcome outcome);
 /// The ranks reported failed ("Process name: [[1234,1],3]", "rank 3 with
 /// PID", srun's "tasks 2-3: Exited with exit code 7").
 std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun);
-/// Whether a rank was killed by a signal ("exited on signal 9 (Killed)").
-bool rank_signalled_in(const std::string& output);
 /// The nodes whose Open MPI daemon (or its Slurm step) went away.
 std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun);
 

@@ -155,7 +155,7 @@ PY
     [ "$rc" -eq 0 ] || { cat "$work/hang.out"; fail "the job did not complete after the hang ($rc)"; }
     grep -q "attempt 0 hung: no progress for 8 s (hang_timeout_s): rank 1 on localhost (step 1[45], in all_reduce #1[67]) stopped sending heartbeats; 3 other ranks wait in all_reduce" "$work/hang.out" ||
       { grep "dojo launch" "$work/hang.out"; fail "the hang report does not name rank 1 and its all-reduce"; }
-    grep -q '"event":"hung","attempt":0,.*"ranks":\[1\]' "$work/hang/events.jsonl" || fail "the hung event does not blame rank 1"
+    grep -q '"event":"hung","attempt":0,"cause":"hang",.*"ranks":\[1\]' "$work/hang/events.jsonl" || fail "the hung event does not blame rank 1"
     grep -q "resumed from step 9 (attempt 1)" "$work/hang.out" || fail "attempt 1 did not resume from the checkpoint"
     no_orphans
     ;;
@@ -174,6 +174,7 @@ PY
     [ "$(cat "$work/stop/status")" = stopped ] || fail "status is not stopped"
     grep -q "stopping at step [0-9]* on signal 10" "$work/stop.out" || fail "the script did not see SIGUSR1"
     grep -q "job stop stopped: on request (SIGTERM)" "$work/stop.out" || fail "no stop line"
+    grep -q '"event":"stopped","attempt":0,"cause":"stopped"' "$work/stop/events.jsonl" || fail "the stop's cause"
     stopped_at=$(json_field "$work/stop/checkpoints/ckpt.json" step)
     no_orphans
     TRAIN_STEPS=$((stopped_at + 5)) run stop 2

@@ -109,6 +109,69 @@ GOLDEN
     grep -q 'job.name: "../escape" is not a valid name' "$work/out" || { cat "$work/out"; fail "name message"; }
     echo "metacharacters pass literally; escaping names are refused"
     ;;
+  causes)
+    # Every attempt's end has a cause, each from a real fault; restarts are
+    # budgeted by cause.
+    quick=(--set restarts.backoff_s=0.1 --set metrics.enabled=false)
+    "$dojo" launch -np 2 "${quick[@]}" --run-dir "$work/ue" -- sh -c 'exit 5' >"$work/out" 2>&1
+    [ $? -eq 1 ] || { cat "$work/out"; fail "a failing command job exits 1"; }
+    grep -q "attempt 0 failed: mpirun exited with code 5.*; cause: user_error (exit code 5)" "$work/out" || { cat "$work/out"; fail "user_error message"; }
+    grep -q "job sh failed after 2 attempt(s): its restart budget for user_error (restarts.user_error: 1) is spent" "$work/out" ||
+      { cat "$work/out"; fail "the user_error budget did not end the job"; }
+    [ "$(grep -c '"cause":"user_error"' "$work/ue/events.jsonl")" -eq 2 ] || fail "two user_error attempts in events.jsonl"
+    "$dojo" launch -np 1 "${quick[@]}" --set restarts.user_error=0 --run-dir "$work/ue0" -- sh -c 'exit 5' >"$work/out" 2>&1
+    grep -q "failed after 1 attempt(s): its restart budget for user_error (restarts.user_error: 0) is spent" "$work/out" ||
+      { cat "$work/out"; fail "user_error: 0 restarts nothing"; }
+    echo "user_error: the exit code named, restarted within its budget only"
+
+    "$dojo" launch -np 2 "${quick[@]}" --run-dir "$work/lf" -- "$work/no-such-program" >"$work/out" 2>&1
+    grep -q "cause: launch_failed" "$work/out" || { cat "$work/out"; fail "launch_failed message"; }
+    grep -q "cannot run $work/no-such-program" "$work/out" || fail "the program is not named"
+    grep -q "restarts.launch_failed: 1) is spent" "$work/out" || { cat "$work/out"; fail "launch_failed budget"; }
+    echo "launch_failed: a program that cannot be run"
+
+    "$dojo" launch -np 1 "${quick[@]}" --set restarts.max=0 --run-dir "$work/segv" -- sh -c 'kill -SEGV $$' >"$work/out" 2>&1
+    grep -q "cause: killed (SIGSEGV)" "$work/out" || { cat "$work/out"; fail "SIGSEGV not named"; }
+    grep -q '"cause":"killed","signal":11' "$work/segv/events.jsonl" || fail "events.jsonl: killed by signal 11"
+    echo "killed: the signal named"
+
+    # The kernel's OOM killer, for real: the job in a memory cgroup of 96 MiB,
+    # a rank that wants 512 MiB (root with a writable memory controller only).
+    cg=""
+    if [ -w /sys/fs/cgroup/memory ]; then
+      cg=/sys/fs/cgroup/memory/dojo-oom-$$
+      mkdir "$cg" && echo $((96 << 20)) >"$cg/memory.limit_in_bytes" && echo 0 >"$cg/memory.swappiness" 2>/dev/null
+    elif grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null && [ -w /sys/fs/cgroup ]; then
+      cg=/sys/fs/cgroup/dojo-oom-$$
+      mkdir "$cg" && echo $((96 << 20)) >"$cg/memory.max" && echo 0 >"$cg/memory.swap.max" 2>/dev/null
+    fi
+    if [ -n "$cg" ] && [ -d "$cg" ]; then
+      (echo $BASHPID >"$cg/cgroup.procs" && exec "$dojo" launch -np 1 "${quick[@]}" --set restarts.max=0 --run-dir "$work/oom" -- \
+        python3 -c 'x = bytearray(512 << 20); print("not killed")') >"$work/out" 2>&1
+      rmdir "$cg" 2>/dev/null
+      grep -q "cause: killed (SIGKILL, by the kernel's OOM killer" "$work/out" || { cat "$work/out"; fail "the OOM kill is not named"; }
+      grep -q '"cause":"killed","signal":9,"oom_killed":true' "$work/oom/events.jsonl" || fail "events.jsonl: oom_killed"
+      echo "killed: the kernel's OOM killer named"
+    else
+      echo "killed by the OOM killer: skipped (no writable memory cgroup here)"
+    fi
+
+    "$dojo" launch -np 1 --set restarts.backoff_s=0.1 --run-dir "$work/m" -- sh -c '[ "$DOJO_ATTEMPT" = 0 ] && exit 5; exec sleep 60' >"$work/out" 2>&1 &
+    launcher=$!
+    for _ in $(seq 300); do grep -q '"event":"attempt","attempt":1' "$work/m/events.jsonl" 2>/dev/null && break; sleep 0.1; done
+    port=$(cat "$work/m/launcher.port")
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+    sed '1,/^\r$/d' <&3 >"$work/metrics.txt"
+    exec 3<&-
+    kill -TERM $launcher
+    wait $launcher
+    grep -q '^dojo_launcher_attempts_total{cause="user_error",job_name="sh"} 1$' "$work/metrics.txt" ||
+      { grep attempts_total "$work/metrics.txt"; fail "dojo_launcher_attempts_total{cause=user_error}"; }
+    grep -q '"event":"stopped","attempt":1,"cause":"stopped"' "$work/m/events.jsonl" || fail "the stop's cause"
+    no_orphans
+    echo "metrics count attempts by cause; a stop is stopped"
+    ;;
   faults)
     # A rank that exits, one SIGKILLed, one stopped (SIGSTOP): each attempt is
     # ended, the job restarts from its checkpoint and ends bit-identical to an
@@ -118,7 +181,7 @@ GOLDEN
 
     "$dojo" launch "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
       --run-dir "$work/exit" >"$work/out" 2>&1 || { cat "$work/out"; fail "exit-at-step run did not complete"; }
-    grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on localhost failed)" "$work/out" || { cat "$work/out"; fail "exit message"; }
+    grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on localhost failed); cause: user_error (exit code 17)" "$work/out" || { cat "$work/out"; fail "exit message"; }
     cmp "$work/clean/$final" "$work/exit/$final" || fail "exit-at-step result differs"
     echo "rank exit at step 30: restarted and identical"
 
@@ -134,7 +197,9 @@ GOLDEN
     [ -n "$victim" ] || fail "no rank to kill"
     kill -KILL "$victim"
     wait $launcher || { cat "$work/out"; fail "SIGKILL run did not complete"; }
-    grep -q "attempt 0 failed" "$work/out" || { cat "$work/out"; fail "SIGKILL not seen"; }
+    grep -q "attempt 0 failed: .*; cause: killed (SIGKILL)" "$work/out" || { cat "$work/out"; fail "SIGKILL not seen as killed"; }
+    grep -q '"event":"failed","attempt":0,"cause":"killed","signal":9,"oom_killed":false' "$work/kill/events.jsonl" ||
+      fail "events.jsonl does not say the rank was killed by SIGKILL"
     cmp "$work/clean2/$final2" "$work/kill/$final2" || fail "SIGKILL result differs"
     echo "SIGKILLed rank: restarted and identical"
 
@@ -147,7 +212,7 @@ GOLDEN
     grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\): rank [01] on localhost \(step [0-9]+, not in a collective\) stopped sending heartbeats" "$work/out" ||
       { cat "$work/out"; fail "hang message"; }
     cmp "$work/clean2/$final2" "$work/stop/$final2" || fail "SIGSTOP result differs"
-    grep -q '"event":"hung"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
+    grep -q '"event":"hung","attempt":0,"cause":"hang"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
     no_orphans
     echo "SIGSTOPped rank: hang detected, restarted and identical; nothing left behind"
 
@@ -250,6 +315,7 @@ GOLDEN
     [ $(( $(date +%s) - start )) -lt 30 ] || fail "the wall-time limit did not stop the job"
     grep -q "the job reached its wall-time limit" "$work/out" || { cat "$work/out"; fail "wall-time message"; }
     [ "$(cat "$work/w/status")" = failed ] || fail "status"
+    grep -q '"event":"wall-time","attempt":0,"cause":"wall_time"' "$work/w/events.jsonl" || fail "the wall_time cause"
     # The run directory records the resolved configuration.
     "$dojo" launch "$job" "${short[@]}" --set workload.max_steps=2 --run-dir "$work/res" >"$work/out" 2>&1 || fail "short job"
     grep -q "max_steps: 2" "$work/res/config.resolved.yaml" || { cat "$work/res/config.resolved.yaml"; fail "resolved config"; }

@@ -319,6 +319,7 @@ case "$case_name" in
     [ $code -eq 1 ] || { cat "$work/out"; fail "lost node: exit $code"; }
     grep -q "attempt 0 failed: node dojo-n2 was lost" "$work/out" || { cat "$work/out"; fail "the lost node is not named"; }
     grep -q '"lost_nodes":\["dojo-n2"\]' "$work/lost/events.jsonl" || fail "lost_nodes not in the events"
+    grep -q '"cause":"node_lost"' "$work/lost/events.jsonl" || fail "the node_lost cause is not in the events"
     echo "the Open MPI daemon on dojo-n2 killed: 'node dojo-n2 was lost'"
     ;;
 
