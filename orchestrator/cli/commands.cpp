@@ -49,7 +49,7 @@ std::span<const Command> commands() {
        "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
        "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
        "                   [--state-dir DIR] [--preflight \"CMD ARGS\"] [--stop-grace S]\n"
-       "                   [--slurm-launch mpirun|srun] [-- COMMAND ARGS...]\n"
+       "                   [--slurm-launch mpirun|srun] [--fresh] [-- COMMAND ARGS...]\n"
        "                   (inside salloc or sbatch the allocation's nodes and tasks are used)",
        run_launch},
       {"simulate", "plan a job at any scale: step time, scaling, failures, goodput (and calibrate)",

@@ -81,6 +81,15 @@ JobRun::~JobRun() {
 int JobRun::run() {
   if (options_.dry_run)
     return dry_run();
+  if (job_.workload && options_.fresh)
+    set_aside_run_directory();
+  if (job_.workload && read_status(run_dir_) == "completed") {
+    // A built-in workload resumes from its final checkpoint: it would run no
+    // step and replace the summary of the run that did the work.
+    out_ << "dojo launch: job " << job_.name << " already completed in " << run_dir_.string()
+         << "; nothing to run, its summary.json is kept (--fresh starts it anew)\n";
+    return kExitOk;
+  }
   placement_ = book();
   booked_ = true;
   adopt(placement_);
@@ -89,6 +98,20 @@ int JobRun::run() {
   start_metrics();
   preflight();
   return attempts();
+}
+
+void JobRun::set_aside_run_directory() {
+  if (!fs::exists(run_dir_))
+    return;
+  fs::path aside;
+  for (int n = 1;; ++n) {
+    aside = run_dir_.string() + "." + std::to_string(n);
+    if (!fs::exists(aside))
+      break;
+  }
+  fs::rename(run_dir_, aside);
+  out_ << "dojo launch: --fresh: the earlier run of " << job_.name << " is kept in "
+       << aside.string() << "\n";
 }
 
 Placement JobRun::place_avoiding(const Unavailable& held) const {

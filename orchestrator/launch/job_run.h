@@ -43,6 +43,9 @@ class JobRun {
  private:
   Placement place_avoiding(const Unavailable& held) const;
 
+  /// --fresh: the run directory moves aside to DIR.N (nothing is deleted).
+  void set_aside_run_directory();
+
   /// Books a placement in the ledger; what Slurm granted is never refused.
   Placement book();
 

@@ -53,6 +53,7 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
   std::vector<std::string> positionals, sets;
   flags.positionals("JOB", positionals);
   flags.flag("--dry-run", options.dry_run);
+  flags.flag("--fresh", options.fresh);
   flags.list("--set", sets);
   flags.value("--cluster", [&](const std::string& v) { options.cluster_file = v; });
   flags.value("--np,-n", [&](const std::string& v) {

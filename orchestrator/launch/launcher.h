@@ -19,6 +19,9 @@ struct LaunchOptions {
   std::optional<std::filesystem::path> cluster_file;  ///< --cluster
   std::vector<config::Override> overrides;            ///< --set
   bool dry_run = false;
+  /// Start anew in a run directory whose job completed (the old directory
+  /// is kept beside it as DIR.N); without it such a launch runs nothing.
+  bool fresh = false;
   int np = 0;                                      ///< -np: overrides resources
   std::vector<std::pair<std::string, int>> hosts;  ///< -H / --hostfile: bypass the inventory
   std::vector<std::string> command;                ///< after --

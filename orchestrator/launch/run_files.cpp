@@ -1,5 +1,6 @@
 #include "orchestrator/launch/run_files.h"
 
+#include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -60,6 +61,13 @@ std::string h100e_text(const Placement& placement) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(3) << placement.h100e << " H100e";
   return text.str();
+}
+
+std::string read_status(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "status");
+  std::string status;
+  in >> status;
+  return status;
 }
 
 std::string signal_name(int sig) {

@@ -20,6 +20,10 @@ namespace dojo::launch {
 void write_run_files(const std::filesystem::path& run_dir, const LaunchOptions& options,
                      const LoadedJob& loaded, const Placement& placement);
 
+/// The run directory's `status` (completed, stopped, failed), or "" when it
+/// has none.
+std::string read_status(const std::filesystem::path& run_dir);
+
 /// [{"host", "slots"}, ...] of a placement.
 nlohmann::ordered_json hosts_json(const Placement& placement);
 /// Shares as [[count, share], ...] runs: a line of events.jsonl stays short

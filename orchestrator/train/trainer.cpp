@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
 
 #include "common/atomic_file.h"
@@ -265,14 +266,22 @@ void Trainer::finish(Clock::time_point wall_start) {
   summary_.steps = state_.step;
   summary_.skipped_steps = state_.skipped_steps;
   summary_.wall_seconds = seconds_since(wall_start);
+  // Figures this attempt did not measure are unknown (null), never 0.
+  const double unknown = std::numeric_limits<double>::quiet_NaN();
   summary_.samples_per_second =
       step_seconds_total_ > 0
           ? static_cast<double>(steps_this_attempt_) * config_.global_batch / step_seconds_total_
-          : 0;
-  if (leader_) {
-    write_summary(options_.run_dir / "summary.json", job_.name, comm_.size(), config_.global_batch,
-                  summary_);
+          : unknown;
+  if (steps_this_attempt_ == 0)
+    summary_.final_loss = unknown;
+  if (!leader_)
+    return;
+  const std::filesystem::path path = options_.run_dir / "summary.json";
+  if (steps_this_attempt_ == 0 && !summary_.stopped && std::filesystem::exists(path)) {
+    say("no step was left to run: the summary.json of the run that trained is kept");
+    return;
   }
+  write_summary(path, job_.name, comm_.size(), config_.global_batch, summary_);
 }
 
 TrainSummary Trainer::run() {
@@ -289,6 +298,13 @@ TrainSummary Trainer::run() {
 
   loop_start_ = recent_start_ = Clock::now();
   recent_start_step_ = state_.step;
+  if (state_.step >= total_steps_) {
+    // Resumed from the final checkpoint: the restored model is evaluated, not
+    // reported as untrained.
+    say("the checkpoint is at the final step " + std::to_string(state_.step) +
+        ": no step left to run");
+    evaluate(false);
+  }
   while (state_.step < total_steps_) {
     const auto step_start = Clock::now();
     const StepFigures figures = step();

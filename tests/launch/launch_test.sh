@@ -109,6 +109,30 @@ GOLDEN
     grep -q 'job.name: "../escape" is not a valid name' "$work/out" || { cat "$work/out"; fail "name message"; }
     echo "metacharacters pass literally; escaping names are refused"
     ;;
+  relaunch)
+    # Relaunching a completed run loses nothing: it runs no step, says so and
+    # keeps the summary; --fresh starts anew and keeps the old directory.
+    "$dojo" launch "$job" "${short[@]}" --run-dir "$work/done" >"$work/out" 2>&1 || { cat "$work/out"; fail "first run"; }
+    cp "$work/done/summary.json" "$work/summary.first"
+    python3 -c "import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s['test_accuracy'] > 0.5 and s['samples_per_second'] > 0 else 1)" \
+      "$work/summary.first" || fail "the first run's summary"
+    "$dojo" launch "$job" "${short[@]}" --run-dir "$work/done" >"$work/out" 2>&1 || { cat "$work/out"; fail "relaunch"; }
+    grep -q "job fashion-mnist already completed in $work/done; nothing to run, its summary.json is kept (--fresh starts it anew)" "$work/out" ||
+      { cat "$work/out"; fail "the relaunch does not say the job completed"; }
+    cmp "$work/summary.first" "$work/done/summary.json" || fail "the relaunch changed summary.json"
+    # A rank started on the completed run by hand evaluates the restored model and keeps the summary.
+    mpirun --oversubscribe -np 2 "$dojo" worker "$job" "${short[@]}" --run-dir "$work/done" >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "a worker on a completed run"; }
+    grep -q "the checkpoint is at the final step 60: no step left to run" "$work/out" || { cat "$work/out"; fail "no-step message"; }
+    grep -q "test accuracy 0\.[5-9]" "$work/out" || { cat "$work/out"; fail "the restored model was not evaluated"; }
+    cmp "$work/summary.first" "$work/done/summary.json" || fail "a zero-step worker changed summary.json"
+    "$dojo" launch "$job" "${short[@]}" --fresh --run-dir "$work/done" >"$work/out" 2>&1 || { cat "$work/out"; fail "--fresh"; }
+    grep -q "the earlier run of fashion-mnist is kept in $work/done.1" "$work/out" || { cat "$work/out"; fail "--fresh message"; }
+    cmp "$work/summary.first" "$work/done.1/summary.json" || fail "--fresh lost the earlier summary"
+    grep -q '"first_attempt":0' "$work/done/events.jsonl" || fail "--fresh did not start anew"
+    no_orphans
+    echo "a completed run is kept; --fresh starts anew beside it"
+    ;;
   causes)
     # Every attempt's end has a cause, each from a real fault; restarts are
     # budgeted by cause.
