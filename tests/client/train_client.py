@@ -136,7 +136,13 @@ def main():
                 time.sleep(1.5)  # one heartbeat (1 s apart) tells the launcher where it is
                 os.kill(os.getpid(), signal.SIGSTOP)
             # The stop flag travels with the gradient, so every rank stops at the same step.
-            reduced = all_reduce(grad + [loss, 1.0 if dojo_job.stop_requested() else 0.0])
+            try:
+                reduced = all_reduce(grad + [loss, 1.0 if dojo_job.stop_requested() else 0.0])
+            except (ConnectionError, OSError):
+                # A peer that failed closes its connection: its own exit is
+                # the one mpirun should report, so give it the time to.
+                time.sleep(5)
+                raise
         w = [a - 0.1 * g for a, g in zip(w, reduced[:DIM])]
         loss = reduced[DIM]
         dojo_job.step(step, samples=batch, loss=loss)
