@@ -131,6 +131,41 @@ case "$case_name" in
     echo "one rank per GPU beyond Slurm's task count: mpirun --oversubscribe, srun --overcommit"
     ;;
 
+  client)
+    # A plain-Python data-parallel job with the dojo_job client, under salloc:
+    # started by srun, the client is importable (dojo-exec's PYTHONPATH) and
+    # the launcher measures it; started by mpirun, a frozen rank is named
+    # with its all-reduce and the job resumes from its checkpoint.
+    slurm_start one "$work/slurm" || fail "Slurm did not start"
+    cat >"$work/client.yaml" <<YAML
+version: 1
+job:
+  name: client
+  command: [python3, $root/tests/client/train_client.py]
+  resources: {ranks: 3}
+  hang_timeout_s: 8
+  restarts: {max: 2, backoff_s: 0.2}
+  stragglers: {ratio: 1.5, steps: 10}
+  metrics: {enabled: false}
+YAML
+    TRAIN_SLOW_RANK=2 TRAIN_STEPS=120 salloc -n3 "$launch" "$work/client.yaml" --slurm-launch srun \
+      --run-dir "$work/srun" >"$work/out" 2>&1 || { cat "$work/out"; fail "the client job under srun"; }
+    grep -q "dojo launch: straggler: rank 2 on " "$work/out" || { cat "$work/out"; fail "no straggler under srun"; }
+    python3 - "$work/srun/summary.json" <<'PY' || fail "summary.json under srun"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["status"] == "completed" and s["step"] == 119 and s["ranks_measured"] == 3, s
+assert s["slowest_rank"] == 2 and s["samples_per_second"] > 0, s
+PY
+    echo "srun: the client is importable, its figures measured, rank 2 the straggler"
+    TRAIN_FREEZE=1:15 salloc -n3 "$launch" "$work/client.yaml" --run-dir "$work/mpirun" >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "the client job under mpirun did not complete"; }
+    grep -q "attempt 0 hung: no progress for 8 s (hang_timeout_s): rank 1 on .* in all_reduce #1[67]) stopped sending heartbeats" "$work/out" ||
+      { cat "$work/out"; fail "the frozen rank is not named with its all-reduce"; }
+    grep -q "resumed from step 9 (attempt 1)" "$work/out" || fail "no resume after the hang"
+    if pgrep -f "train_client.py" >/dev/null; then pgrep -af train_client.py >&2; fail "ranks left behind"; fi
+    echo "mpirun: a frozen rank named with its all-reduce; restarted and resumed"
+    ;;
   signals)
     # SIGTERM, SIGINT, SIGHUP (salloc's kill signal) and SIGUSR1 (sbatch
     # --signal=B:USR1@N) each stop the job cleanly: a checkpoint, exit 3, the
