@@ -11,6 +11,7 @@ int run_checkpoint(std::span<const std::string> args, Streams& io);
 int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
 int run_slurm(std::span<const std::string> args, Streams& io);
+int run_nodes(std::span<const std::string> args, Streams& io);
 int run_submit(std::span<const std::string> args, Streams& io);
 int run_simulate(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
@@ -18,7 +19,7 @@ int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 11> kCommands = {{
+  static const std::array<Command, 12> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -52,6 +53,10 @@ std::span<const Command> commands() {
        "                   [--slurm-launch mpirun|srun] [--fresh] [-- COMMAND ARGS...]\n"
        "                   (inside salloc or sbatch the allocation's nodes and tasks are used)",
        run_launch},
+      {"nodes", "the node blacklist every job shares: list it, or clear a node",
+       "dojo nodes [--state-dir DIR]\n"
+       "       dojo nodes clear HOST [--state-dir DIR]",
+       run_nodes},
       {"simulate", "plan a job at any scale: step time, scaling, failures, goodput (and calibrate)",
        "dojo simulate --job J.yaml [--cluster C.yaml] (--h100e N[,N...] | --devices N[,N...])\n"
        "                     [--format table|json|csv] [--accelerator NAME] [--mfu F]\n"

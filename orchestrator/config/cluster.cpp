@@ -195,6 +195,12 @@ void parse_cluster(const Node& body, const std::filesystem::path& file, Diagnost
   MapReader slurm = r.child("slurm");
   slurm.optional("drain_failed_nodes", out.slurm.drain_failed_nodes);
   slurm.finish();
+  MapReader blacklist = r.child("blacklist");
+  if (blacklist.optional("cooldown_s", out.blacklist_cooldown_s)) {
+    blacklist.check(out.blacklist_cooldown_s >= 0, "cooldown_s",
+                    "must not be negative (0: no node is blacklisted)");
+  }
+  blacklist.finish();
 
   if (r.optional("device_mtbf_hours", out.device_mtbf_hours)) {
     r.check(out.device_mtbf_hours > 0, "device_mtbf_hours", "must be greater than 0");

@@ -55,6 +55,10 @@ struct SlurmClusterConfig {
   bool drain_failed_nodes = false;
 };
 
+/// A node implicated in a lost node, a killed rank or a hang is avoided by
+/// later placements of every job for this long (`blacklist: cooldown_s`).
+inline constexpr double kDefaultBlacklistCooldownSeconds = 3600;
+
 struct ClusterConfig {
   std::filesystem::path source;
   std::string name;
@@ -64,6 +68,7 @@ struct ClusterConfig {
   double device_mtbf_hours = kDefaultDeviceMtbfHours;
   std::optional<UnlistedNodes> unlisted_nodes;
   SlurmClusterConfig slurm;
+  double blacklist_cooldown_s = kDefaultBlacklistCooldownSeconds;  ///< 0: no blacklisting
 
   const ClusterNode* find_node(const std::string& host) const;
 };

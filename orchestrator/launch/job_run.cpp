@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <ctime>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -67,6 +69,18 @@ JobRun::JobRun(const LaunchOptions& options, std::ostream& out, std::ostream& er
     err_ << "dojo launch: note: " << note << "\n";
   if (allocation_)
     watch_ = std::make_unique<AllocationWatch>(allocation_->job_id);
+  if (!allocation_ && options.hosts.empty() && !cluster_.source.empty() &&
+      cluster_.blacklist_cooldown_s > 0) {
+    shared_blacklist_ = std::make_unique<NodeBlacklist>(state_dir_);
+    for (const BlacklistEntry& e : shared_blacklist_->active()) {
+      if (cluster_.find_node(e.host) == nullptr)
+        continue;
+      err_ << "dojo launch: note: node " << e.host << " is blacklisted for another "
+           << (e.until - static_cast<long long>(std::time(nullptr))) << " s (" << e.cause
+           << " in job " << e.job << "); `dojo nodes clear " << e.host
+           << "` returns it to service\n";
+    }
+  }
 }
 
 JobRun::~JobRun() {
@@ -117,6 +131,10 @@ void JobRun::set_aside_run_directory() {
 Placement JobRun::place_avoiding(const Unavailable& held) const {
   Unavailable u = held;
   u.blacklisted.insert(blacklist_.begin(), blacklist_.end());
+  if (shared_blacklist_) {
+    for (const BlacklistEntry& e : shared_blacklist_->active())
+      u.blacklisted.insert(e.host);
+  }
   try {
     return place(cluster_, request_, u);
   } catch (const LaunchError& e) {

@@ -22,6 +22,7 @@
 #include "orchestrator/launch/launcher.h"
 #include "orchestrator/launch/launcher_metrics.h"
 #include "orchestrator/launch/ledger.h"
+#include "orchestrator/launch/node_blacklist.h"
 #include "orchestrator/launch/mpirun_command.h"
 #include "orchestrator/launch/placement.h"
 #include "orchestrator/launch/slurm.h"
@@ -113,6 +114,10 @@ class JobRun {
 
   void replace_hosts(const std::vector<std::string>& failed_twice);
 
+  /// A node implicated in `result` (lost, hung, a rank killed) goes on the
+  /// cluster's shared blacklist for its cooldown.
+  void blacklist_node(const std::string& host, const AttemptResult& result);
+
   /// Inside Slurm, when the cluster allows it: a node that failed twice is
   /// drained, so that Slurm gives it to no later job until an admin resumes it.
   void drain(const std::string& host);
@@ -152,7 +157,10 @@ class JobRun {
   bool local_ = true;
   MpirunSpec spec_;
   bool master_port_chosen_ = false;
-  std::set<std::string> blacklist_;
+  std::set<std::string> blacklist_;  ///< this job's: failed pre-flight, failed twice
+  /// The cluster's shared blacklist: for placements from an inventory file,
+  /// outside Slurm (which drains instead), when its cooldown is not 0.
+  std::unique_ptr<NodeBlacklist> shared_blacklist_;
   std::map<Cause, int> restarts_by_cause_;
   std::map<std::string, int> host_failures_;  ///< attempts each host's ranks failed
   std::map<std::string, int>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -260,6 +261,8 @@ std::vector<std::string> JobRun::hosts_failed_twice(const AttemptResult& result)
   for (const std::string& host : hosts) {
     if (++host_failures_[host] == kFailuresBeforeReplacing)
       twice.push_back(host);
+    if (node_implicated)
+      blacklist_node(host, result);
     if (node_implicated && ++node_failures_[host] == kFailuresBeforeReplacing)
       drain(host);
   }
@@ -281,6 +284,27 @@ void JobRun::replace_hosts(const std::vector<std::string>& failed_twice) {
            << " failed twice but the cluster has no spare; the job continues where it is\n";
     }
   }
+}
+
+void JobRun::blacklist_node(const std::string& host, const AttemptResult& result) {
+  if (!shared_blacklist_)
+    return;
+  double h100e = 0;
+  if (const config::ClusterNode* node = cluster_.find_node(host)) {
+    for (const HostAllocation& h : placement_.hosts) {
+      if (h.host == host)
+        h100e = h.h100e_factor * node->slots;
+    }
+  }
+  const auto cooldown = static_cast<long long>(cluster_.blacklist_cooldown_s);
+  shared_blacklist_->add({host, static_cast<long long>(std::time(nullptr)) + cooldown,
+                          to_string(result.cause), job_.name, h100e, result.reason});
+  events_->add("blacklisted", {{"host", host},
+                               {"cause", to_string(result.cause)},
+                               {"cooldown_s", cooldown}});
+  err_ << "dojo launch: node " << host << " blacklisted for " << cooldown << " s ("
+       << to_string(result.cause) << "): later placements avoid it; `dojo nodes clear " << host
+       << "` returns it to service\n";
 }
 
 void JobRun::drain(const std::string& host) {

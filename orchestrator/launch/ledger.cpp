@@ -14,30 +14,16 @@
 
 #include "common/atomic_file.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/state_lock.h"
 
 namespace dojo::launch {
 namespace {
 
-// An exclusive flock on ledger.lock for the scope.
-class Lock {
+/// The ledger's lock, for the scope.
+class Lock : public StateLock {
  public:
-  explicit Lock(const std::filesystem::path& dir) {
-    std::filesystem::create_directories(dir);
-    fd_ = ::open((dir / "ledger.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
-      throw LaunchError("cannot lock the allocation ledger in " + dir.string() + ": " +
-                        errno_text(errno));
-    }
-  }
-  ~Lock() {
-    if (fd_ >= 0)
-      ::close(fd_);  // closing releases the lock
-  }
-  Lock(const Lock&) = delete;
-  Lock& operator=(const Lock&) = delete;
-
- private:
-  int fd_ = -1;
+  explicit Lock(const std::filesystem::path& dir)
+      : StateLock(dir, "ledger.lock", "the allocation ledger") {}
 };
 
 std::string format(const Booking& b) {
