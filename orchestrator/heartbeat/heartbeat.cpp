@@ -193,6 +193,12 @@ void Pulse::update(std::int64_t step, std::uint64_t sequence) {
   sender_->send(beat_);
 }
 
+void Pulse::in_collective(const std::string& collective, std::uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  beat_.collective = collective;
+  beat_.sequence = sequence;
+}
+
 void Pulse::update(const Heartbeat& beat) {
   std::lock_guard<std::mutex> lock(mutex_);
   beat_ = beat;

@@ -85,6 +85,9 @@ class Pulse {
   void update(std::int64_t step, std::uint64_t sequence);
   /// Records progress with the step's figures and sends a heartbeat at once.
   void update(const Heartbeat& beat);
+  /// Records the collective the rank waits in ("" when none) and its
+  /// sequence number, for the next heartbeat (no datagram of its own).
+  void in_collective(const std::string& collective, std::uint64_t sequence);
 
  private:
   std::unique_ptr<Sender> sender_;

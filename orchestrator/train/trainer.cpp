@@ -152,8 +152,13 @@ StepFigures Trainer::step() {
   std::vector<StepReport> reports(static_cast<std::size_t>(comm_.size()));
   auto gathered = comm_.all_gather_async(&mine, reports.data(), 4, DType::kF64);
   fault_point("step.allreduce");  // gradients and the step report in flight
+  // A hang report names the collective a rank waits in.
+  if (heartbeat_)
+    heartbeat_->in_collective("all_reduce", comm_.sequence());
   bucketer_->finish();
   gathered.wait();
+  if (heartbeat_)
+    heartbeat_->in_collective("", comm_.sequence());
   return agree(reports, compute);
 }
 

@@ -97,7 +97,14 @@ TEST_CASE("a job's defaults are the documented ones") {
   CHECK(j.collectives.timeout_s == 300);
   CHECK(j.checkpoint.automatic);
   CHECK(j.checkpoint.keep == 3);
-  CHECK(j.restarts.max == 3);
+  CHECK(j.restarts.max == 10);
+  CHECK(j.restarts.user_error == 1);
+  CHECK(j.restarts.killed == 3);
+  CHECK(j.restarts.hang == 3);
+  CHECK(j.restarts.node_lost == 5);
+  CHECK(j.restarts.launch_failed == 1);
+  CHECK(j.stragglers.ratio == 1.5);
+  CHECK(j.stragglers.steps == 20);
   CHECK(j.hang_timeout_s == 120);
   CHECK(j.hang_timeout_s < j.collectives.timeout_s);
   CHECK(j.metrics.enabled);
@@ -119,6 +126,7 @@ TEST_CASE("a cluster's defaults take the network from NCCL figures and the MTBF 
   CHECK(c.nodes.at(0).slots == 1);
   CHECK(c.nodes.at(0).rack == "default");
   CHECK(c.nodes.at(0).state == NodeState::kUp);
+  CHECK(c.blacklist_cooldown_s == 3600);
   CHECK(c.network.interface.empty());
   CHECK(c.network.intra_node.latency_us == 3.4);
   CHECK(c.network.intra_node.bandwidth_gb_per_s == 370);  // measured 8 x H100 ring busbw

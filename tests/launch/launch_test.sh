@@ -263,7 +263,7 @@ GOLDEN
     victim=$(pgrep -f "worker .*--run-dir $work/stop" | tail -n 1)
     kill -STOP "$victim"
     wait $launcher || { cat "$work/out"; fail "SIGSTOP run did not complete"; }
-    grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\): rank [01] on localhost \(step [0-9]+, not in a collective\) stopped sending heartbeats" "$work/out" ||
+    grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\): rank [01] on localhost \(step [0-9]+, (not in a collective|in all_reduce #[0-9]+)\) stopped sending heartbeats" "$work/out" ||
       { cat "$work/out"; fail "hang message"; }
     cmp "$work/clean2/$final2" "$work/stop/$final2" || fail "SIGSTOP result differs"
     grep -q '"event":"hung","attempt":0,"cause":"hang"' "$work/stop/events.jsonl" || fail "events.jsonl has no hang"
