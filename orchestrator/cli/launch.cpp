@@ -59,7 +59,8 @@ int run_nodes(std::span<const std::string> args, Streams& io) {
   }
   const auto now = static_cast<long long>(std::time(nullptr));
   io.out << std::left << std::setw(24) << "HOST" << std::setw(12) << "LEFT_S" << std::setw(14)
-         << "CAUSE" << std::setw(20) << "JOB" << "REASON\n";
+         << "CAUSE" << std::setw(20) << "JOB"
+         << "REASON\n";
   for (const launch::BlacklistEntry& e : entries) {
     io.out << std::setw(24) << e.host << std::setw(12) << (e.until - now) << std::setw(14)
            << e.cause << std::setw(20) << e.job << e.reason << "\n";

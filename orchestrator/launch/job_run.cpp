@@ -97,9 +97,11 @@ int JobRun::run() {
     return dry_run();
   if (job_.workload && options_.fresh)
     set_aside_run_directory();
-  if (job_.workload && read_status(run_dir_) == "completed") {
-    // A built-in workload resumes from its final checkpoint: it would run no
-    // step and replace the summary of the run that did the work.
+  if (job_.workload && read_status(run_dir_) == "completed" &&
+      read_config_hash(run_dir_) == run_config_hash(options_, loaded_)) {
+    // The same job again resumes from its final checkpoint: it would run no
+    // step and replace the summary of the run that did the work. (Changed,
+    // say with more steps, it continues from that checkpoint.)
     out_ << "dojo launch: job " << job_.name << " already completed in " << run_dir_.string()
          << "; nothing to run, its summary.json is kept (--fresh starts it anew)\n";
     return kExitOk;

@@ -16,7 +16,8 @@ constexpr const char* kFile = "blacklist.tsv";
 
 /// One token of a line: tabs and newlines would break it.
 std::string field(std::string text) {
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\t' || c == '\n'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\t' || c == '\n'; }, ' ');
   return text;
 }
 

@@ -31,11 +31,27 @@ void write_run_files(const fs::path& run_dir, const LaunchOptions& options, cons
   write_file_atomically(
       (run_dir / "config.resolved.yaml").string(),
       options.job_file ? config::resolved_yaml(*options.job_file, options.overrides) : loaded.text);
+  write_file_atomically((run_dir / "overrides.txt").string(), overrides_text(options));
+  write_file_atomically((run_dir / "config_hash").string(),
+                        run_config_hash(options, loaded) + "\n");
+}
+
+std::string overrides_text(const LaunchOptions& options) {
   std::string sets;
   for (const config::Override& o : options.overrides)
     sets += o.flag + "\n";
-  write_file_atomically((run_dir / "overrides.txt").string(), sets);
-  write_file_atomically((run_dir / "config_hash").string(), config_hash(loaded.text + sets) + "\n");
+  return sets;
+}
+
+std::string run_config_hash(const LaunchOptions& options, const LoadedJob& loaded) {
+  return config_hash(loaded.text + overrides_text(options));
+}
+
+std::string read_config_hash(const fs::path& run_dir) {
+  std::ifstream in(run_dir / "config_hash");
+  std::string hash;
+  in >> hash;
+  return hash;
 }
 
 json hosts_json(const Placement& placement) {

@@ -23,6 +23,12 @@ void write_run_files(const std::filesystem::path& run_dir, const LaunchOptions& 
 /// The run directory's `status` (completed, stopped, failed), or "" when it
 /// has none.
 std::string read_status(const std::filesystem::path& run_dir);
+/// The --set overrides, one a line, as overrides.txt holds them.
+std::string overrides_text(const LaunchOptions& options);
+/// The hash of the job as written and its overrides (config_hash's content).
+std::string run_config_hash(const LaunchOptions& options, const LoadedJob& loaded);
+/// The run directory's config_hash, or "" when it has none.
+std::string read_config_hash(const std::filesystem::path& run_dir);
 
 /// [{"host", "slots"}, ...] of a placement.
 nlohmann::ordered_json hosts_json(const Placement& placement);

@@ -273,15 +273,18 @@ GOLDEN
     # A node that fails twice is replaced by a spare (two names of this machine).
     printf 'cluster:\n  name: pair\n  accelerators: %s\n  nodes:\n    - {host: 127.0.0.1, slots: 2, accelerator: cpu}\n    - {host: localhost, slots: 2, accelerator: cpu}\n' \
       "$root/configs/accelerators.yaml" >"$work/pair.yaml"
+    # (Its rank exits 17 twice: a user_error, whose default budget is 1 restart.)
     "$dojo" launch "$job" --cluster "$work/pair.yaml" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 \
-      --set env.DOJO_FAULT_RANK=1 --set env.DOJO_FAULT_ATTEMPTS=0,1 --run-dir "$work/spare" >"$work/out" 2>&1 ||
+      --set env.DOJO_FAULT_RANK=1 --set env.DOJO_FAULT_ATTEMPTS=0,1 --set restarts.user_error=2 \
+      --run-dir "$work/spare" >"$work/out" 2>&1 ||
       { cat "$work/out"; fail "the job with a failing node did not complete"; }
     grep -q "node 127.0.0.1 failed twice; the job moves to a spare" "$work/out" || { cat "$work/out"; fail "no spare message"; }
     [ "$(cat "$work/spare/hostfile")" = "localhost slots=2" ] || fail "the hostfile does not name the spare"
     cmp "$work/clean/$final" "$work/spare/$final" || fail "the result on the spare differs"
     # Without a spare the job stays where it is and says so.
     "$dojo" launch "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
-      --set env.DOJO_FAULT_ATTEMPTS=0,1 --run-dir "$work/nospare" >"$work/out" 2>&1 || { cat "$work/out"; fail "no-spare job"; }
+      --set env.DOJO_FAULT_ATTEMPTS=0,1 --set restarts.user_error=2 --run-dir "$work/nospare" >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "no-spare job"; }
     grep -q "failed twice but the cluster has no spare; the job continues where it is" "$work/out" || { cat "$work/out"; fail "no-spare message"; }
     echo "a node failing twice moves the job to a spare, or it stays and says so"
     ;;
