@@ -299,9 +299,8 @@ void JobRun::blacklist_node(const std::string& host, const AttemptResult& result
   const auto cooldown = static_cast<long long>(cluster_.blacklist_cooldown_s);
   shared_blacklist_->add({host, static_cast<long long>(std::time(nullptr)) + cooldown,
                           to_string(result.cause), job_.name, h100e, result.reason});
-  events_->add("blacklisted", {{"host", host},
-                               {"cause", to_string(result.cause)},
-                               {"cooldown_s", cooldown}});
+  events_->add("blacklisted",
+               {{"host", host}, {"cause", to_string(result.cause)}, {"cooldown_s", cooldown}});
   err_ << "dojo launch: node " << host << " blacklisted for " << cooldown << " s ("
        << to_string(result.cause) << "): later placements avoid it; `dojo nodes clear " << host
        << "` returns it to service\n";
