@@ -2,6 +2,7 @@
 // A cluster: its nodes, its network and how often its devices fail.
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct NetworkConfig {
   LinkClass intra_node;          ///< between devices of one node (bus bandwidth per device)
   LinkClass inter_node;          ///< between nodes (per rail; `rails` rails per node)
   double base_latency_us = 8.4;  ///< fixed cost of one collective (NCCL tuner, Simple)
+  /// Open MPI MCA parameters for every attempt (mpirun --mca NAME VALUE;
+  /// OMPI_MCA_NAME under srun), e.g. pml: ob1.
+  std::map<std::string, std::string> mca;
 };
 
 /// Llama 3 405B: 419 unexpected interruptions in 54 days on 16,384 H100s, so

@@ -68,19 +68,53 @@ std::string format(const Heartbeat& b) {
   char figures[160];
   std::snprintf(figures, sizeof(figures), " %.6f %.6f %lld %.9g ", b.step_seconds, b.comm_seconds,
                 static_cast<long long>(b.samples), b.loss);
+  char checkpoint[32] = "";
+  if (b.checkpoint_seconds > 0)
+    std::snprintf(checkpoint, sizeof(checkpoint), " %.6f", b.checkpoint_seconds);
   return "dojo-heartbeat 2 " + token(b.job) + " " + std::to_string(b.attempt) + " " +
          std::to_string(b.rank) + " " + token(b.host) + " " + std::to_string(b.step) + " " +
-         std::to_string(b.sequence) + figures + token(b.collective) + (b.done ? " done" : " run");
+         std::to_string(b.sequence) + figures + token(b.collective) + (b.done ? " done" : " run") +
+         checkpoint;
 }
+
+std::string format_exit(const Heartbeat& b) {
+  const bool signalled = b.exit_signal != 0;
+  return "dojo-exit 1 " + token(b.job) + " " + std::to_string(b.attempt) + " " +
+         std::to_string(b.rank) + " " + token(b.host) + (signalled ? " signal " : " code ") +
+         std::to_string(signalled ? b.exit_signal : b.exit_code);
+}
+
+namespace {
+
+std::optional<Heartbeat> parse_exit(const std::string_view (&f)[15], std::size_t n) {
+  Heartbeat b;
+  int version = 0;
+  int value = 0;
+  if (n != 8 || !read(f[1], version) || version != 1 || !read(f[3], b.attempt) ||
+      !read(f[4], b.rank) || !read(f[7], value) || b.rank < 0 || b.attempt < 0 ||
+      !(f[6] == "code" || f[6] == "signal") || value < 0 || value > 255)
+    return std::nullopt;
+  b.job = f[2];
+  b.host = f[5];
+  b.exited = true;
+  (f[6] == "code" ? b.exit_code : b.exit_signal) = value;
+  if (b.exit_signal == 0 && f[6] == "signal")
+    return std::nullopt;
+  return b;
+}
+
+}  // namespace
 
 std::optional<Heartbeat> parse(std::string_view line) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
     line.remove_suffix(1);
-  std::string_view f[14];
+  std::string_view f[15];
   const std::size_t n = split(line, f);
+  if (n > 0 && f[0] == "dojo-exit")
+    return parse_exit(f, n);
   Heartbeat b;
   int version = 0;
-  if ((n != 8 && n != 14) || f[0] != "dojo-heartbeat" || !read(f[1], version) ||
+  if ((n != 8 && n != 14 && n != 15) || f[0] != "dojo-heartbeat" || !read(f[1], version) ||
       version != (n == 8 ? 1 : 2))
     return std::nullopt;
   if (!read(f[3], b.attempt) || !read(f[4], b.rank) || !read(f[6], b.step) ||
@@ -100,6 +134,8 @@ std::optional<Heartbeat> parse(std::string_view line) {
   if (f[12] != "-")
     b.collective = f[12];
   b.done = f[13] == "done";
+  if (n == 15 && (!read(f[14], b.checkpoint_seconds) || !(b.checkpoint_seconds >= 0)))
+    return std::nullopt;
   return b;
 }
 

@@ -14,8 +14,17 @@
 // started (the time between its step calls, the part of it spent inside
 // collectives, the samples it processed), so a lost datagram loses nothing.
 // LOSS is the last loss or "nan"; COLLECTIVE the collective the rank is in
-// now or "-"; STATE "run", or "done" once the rank has finished. Version 1
-// lines (the first eight fields) are still read.
+// now or "-"; STATE "run", or "done" once the rank has finished. An optional
+// last field, CHECKPOINT_SECONDS, is the running total of the time spent
+// saving checkpoints (for goodput accounting). Version 1 lines (the first
+// eight fields) are still read.
+//
+// The rank shim (dojo-exec) sends one more kind of line the moment its
+// rank's process ends, so the launcher need not wait for mpirun to notice:
+//
+//   dojo-exit 1 JOB ATTEMPT RANK HOST HOW VALUE
+//
+// HOW is "code" (VALUE the exit code) or "signal" (VALUE the signal number).
 
 #include <condition_variable>
 #include <cstdint>
@@ -41,15 +50,23 @@ struct Heartbeat {
   double comm_seconds = 0;   ///< of which inside collectives
   std::int64_t samples = 0;  ///< running total
   double loss = std::numeric_limits<double>::quiet_NaN();
-  std::string collective;  ///< the collective the rank is in now; empty: none
-  bool done = false;       ///< the rank finished (or stopped) on its own
+  std::string collective;         ///< the collective the rank is in now; empty: none
+  bool done = false;              ///< the rank finished (or stopped) on its own
+  double checkpoint_seconds = 0;  ///< running total of checkpoint saves (optional field)
+  /// A dojo-exit line: the rank's process ended, with `exit_code` or of
+  /// `exit_signal` (the other is 0); the figures above are not set.
+  bool exited = false;
+  int exit_code = 0;
+  int exit_signal = 0;
 };
 
 /// The longest line a receiver reads; longer datagrams are cut and refused.
 inline constexpr std::size_t kMaxLineBytes = 512;
 
 std::string format(const Heartbeat& beat);
-/// nullopt for anything that is not a well-formed heartbeat line.
+/// The dojo-exit line of `beat` (job, attempt, rank, host, exit_code or exit_signal).
+std::string format_exit(const Heartbeat& beat);
+/// nullopt for anything that is not a well-formed heartbeat or dojo-exit line.
 std::optional<Heartbeat> parse(std::string_view line);
 
 /// Sends heartbeats to "host:port" (IPv4, or [IPv6]:port). Never throws

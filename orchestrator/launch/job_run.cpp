@@ -182,6 +182,7 @@ void JobRun::adopt(Placement next) {
   spec_.ranks = placement_.ranks;
   spec_.network_interface =
       local_ && cluster_.network.interface == "lo" ? std::string() : cluster_.network.interface;
+  spec_.mca = cluster_.network.mca;
   spec_.rsh_agent = options_.rsh_agent;
   spec_.as_root = ::geteuid() == 0;
   spec_.oversubscribe = allocation_ && allocation_->slots_beyond_tasks;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -141,6 +142,10 @@ AttemptOptions JobRun::attempt_options(int attempt) {
   a.heartbeats = heartbeats_.get();
   a.stats = stats_.get();
   a.watch_from_first_heartbeat = !job_.workload;
+  // DOJO_RANK_EXIT_REPORTS=0: wait for mpirun to notice a failed rank, as
+  // before the shims reported exits (scripts/bench-launch compares both).
+  const char* reports = std::getenv("DOJO_RANK_EXIT_REPORTS");
+  a.act_on_rank_exits = reports == nullptr || std::string(reports) != "0";
   a.hang_timeout_s = job_.hang_timeout_s;
   if (job_.wall_time_s > 0)
     a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
@@ -353,6 +358,8 @@ int JobRun::attempts() {
                                              {"ranks", result.failed_ranks},
                                              {"lost_nodes", result.lost_nodes},
                                              {"exit_code", result.exit_code},
+                                             {"detected_by", result.detected_by},
+                                             {"detect_seconds", result.detect_seconds},
                                              {"seconds", result.seconds},
                                              {"first_step_seconds", result.first_step_seconds}});
     const std::vector<std::string> failed_twice = hosts_failed_twice(result);

@@ -59,6 +59,10 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   if (beat.attempt != attempt_ || beat.rank < 0 || beat.rank >= ranks() || beat.job != job_)
     return false;
   Rank& r = ranks_[static_cast<std::size_t>(beat.rank)];
+  if (beat.exited) {
+    r.done = true;
+    return true;
+  }
   any_beat_ = true;
   r.last_beat = now;
   r.done = beat.done;
@@ -66,6 +70,13 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   if (!std::isnan(beat.loss))
     r.loss = beat.loss;
   const bool stepped = beat.step > r.step;
+  if (beat.rank == 0) {
+    checkpoint_seconds_ = std::max(checkpoint_seconds_, beat.checkpoint_seconds);
+    if (stepped && r.beat && !resumed_known_) {
+      resumed_from_ = beat.step - 1;  // the step before its first one here
+      resumed_known_ = true;
+    }
+  }
   if (stepped || beat.sequence > r.sequence || !r.beat) {
     if (stepped && r.beat && first_step_seconds_ < 0)
       first_step_seconds_ = seconds_between(start_, now);

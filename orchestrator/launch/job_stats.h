@@ -57,14 +57,22 @@ class JobStats {
            StragglerPolicy policy, Clock::time_point start);
 
   /// Takes one heartbeat; false when it is another job's or attempt's, or
-  /// names a rank the job does not have.
+  /// names a rank the job does not have. A dojo-exit line marks its rank as
+  /// no longer running.
   bool add(const heartbeat::Heartbeat& beat, Clock::time_point now);
 
   int ranks() const { return static_cast<int>(ranks_.size()); }
+  int attempt() const { return attempt_; }
   /// Whether any rank has sent a heartbeat this attempt.
   bool any_beat() const { return any_beat_; }
   /// Seconds from the start to the first heartbeat that showed a step; -1 before.
   double first_step_seconds() const { return first_step_seconds_; }
+  /// Rank 0's step before its first progress this attempt (where it resumed
+  /// from; -1 for a fresh start), and its last finished step: -1 unknown.
+  std::int64_t resumed_from_step() const { return resumed_from_; }
+  std::int64_t last_step() const { return ranks_.empty() ? -1 : ranks_.front().step; }
+  /// Rank 0's seconds saving checkpoints this attempt, as it reported them.
+  double checkpoint_seconds() const { return checkpoint_seconds_; }
   /// Seconds since the slowest rank (of those still running) last made progress.
   double oldest_progress_age(Clock::time_point now) const;
   /// Running ranks without progress for longer than `timeout_s`.
@@ -126,6 +134,9 @@ class JobStats {
   std::vector<Rank> ranks_;
   bool any_beat_ = false;
   double first_step_seconds_ = -1;
+  std::int64_t resumed_from_ = -1;
+  bool resumed_known_ = false;
+  double checkpoint_seconds_ = 0;
 };
 
 }  // namespace dojo::launch

@@ -31,6 +31,8 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec) {
                              "oob_tcp_if_include", spec.network_interface});
     env["NCCL_SOCKET_IFNAME"] = spec.network_interface;
   }
+  for (const auto& [name, value] : spec.mca)
+    argv.insert(argv.end(), {"--mca", name, value});
   for (const auto& [name, value] : env) {
     argv.push_back("-x");
     argv.push_back(name + "=" + value);
@@ -64,6 +66,8 @@ std::map<std::string, std::string> srun_env(const MpirunSpec& spec,
     env["OMPI_MCA_btl_tcp_if_include"] = spec.network_interface;
     env["NCCL_SOCKET_IFNAME"] = spec.network_interface;
   }
+  for (const auto& [name, value] : spec.mca)
+    env["OMPI_MCA_" + name] = value;
   env["SLURM_HOSTFILE"] = rank_hostfile.string();
   return env;
 }

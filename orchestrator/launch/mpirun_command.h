@@ -17,6 +17,7 @@ struct MpirunSpec {
   std::string rsh_agent;          ///< "" keeps mpirun's default (ssh)
   bool as_root = false;
   bool oversubscribe = false;  ///< more ranks on a node than the scheduler's slots (one per GPU)
+  std::map<std::string, std::string> mca;  ///< Open MPI parameters (the cluster's network.mca)
   std::map<std::string, std::string> env;  ///< exported to every rank with -x NAME=VALUE
   std::vector<std::string> pass_env;       ///< exported by name (-x NAME): mpirun's own values
   std::vector<std::string> program;        ///< what each rank runs
@@ -26,7 +27,7 @@ struct MpirunSpec {
 ///   [--allow-run-as-root] [--oversubscribe] --mca orte_leave_session_attached 1
 ///   [--mca plm_rsh_agent A]
 ///   [--mca btl_tcp_if_include I --mca oob_tcp_if_include I -x NCCL_SOCKET_IFNAME=I]
-///   -x NAME=VALUE... -x NAME... PROGRAM...
+///   [--mca NAME VALUE...] -x NAME=VALUE... -x NAME... PROGRAM...
 std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
 
 /// srun --mpi=MPI --ntasks=N --distribution=arbitrary --kill-on-bad-exit=1
@@ -34,7 +35,7 @@ std::vector<std::string> mpirun_argv(const MpirunSpec& spec);
 /// order of `rank_hostfile` (one host a line, a line a rank: SLURM_HOSTFILE).
 std::vector<std::string> srun_argv(const MpirunSpec& spec, const std::string& mpi);
 /// What srun's environment adds for the ranks: the job's variables, the NIC
-/// settings and SLURM_HOSTFILE.
+/// settings, OMPI_MCA_NAME for each MCA parameter and SLURM_HOSTFILE.
 std::map<std::string, std::string> srun_env(const MpirunSpec& spec,
                                             const std::filesystem::path& rank_hostfile);
 

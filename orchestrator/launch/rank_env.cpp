@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/exit_codes.h"
 #include "common/numbers.h"
+#include "orchestrator/launch/rank_exit.h"
 #include "orchestrator/launch/slurm_hostlist.h"
 
 namespace dojo::launch {
@@ -137,6 +138,8 @@ int exec_with_rank_env(const std::vector<std::string>& command, std::string& err
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent)
     ::_exit(kExitParentDied);  // the parent died before the line above
+  if (rank_exit_wanted())
+    return run_and_report_exit(command, error);  // the rank dies with this shim in turn
   std::vector<char*> argv;
   for (const std::string& word : command)
     argv.push_back(const_cast<char*>(word.c_str()));

@@ -85,6 +85,10 @@ constexpr double kPipeDrainSeconds = 5.0;
 constexpr double kReportSlackSeconds = 3.0;
 /// Heartbeats taken at most at once before the output is read again.
 constexpr std::size_t kHeartbeatsPerRound = 1 << 16;
+/// A rank that exited with a code (not a signal) may be the victim of a lost
+/// peer or node: mpirun gets this long to name a lost node before the
+/// attempt ends on the rank's own report. A signal ends it at once.
+constexpr double kExitSettleSeconds = 0.3;
 
 std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std::string>& hosts) {
   std::string who;
@@ -154,6 +158,7 @@ class Attempt {
       tick();
       if (options_.heartbeats != nullptr) {
         receive_heartbeats();
+        check_rank_exits();
         check_hang();
       }
       check_wall_time();
@@ -231,8 +236,32 @@ class Attempt {
     beats_.clear();
     options_.heartbeats->receive_waiting(beats_, kHeartbeatsPerRound);
     const Clock::time_point now = Clock::now();
-    for (const heartbeat::Heartbeat& beat : beats_)
-      options_.stats->add(beat, now);
+    for (const heartbeat::Heartbeat& beat : beats_) {
+      if (!options_.stats->add(beat, now) || !beat.exited)
+        continue;
+      if (beat.exit_signal == 0 && (beat.exit_code == kExitOk || beat.exit_code == kExitStopped))
+        continue;  // a rank that finished, or stopped cleanly
+      if (rank_exits_.empty()) {
+        first_exit_ = now;
+        first_exit_seen_ = true;
+      }
+      rank_exits_.push_back(beat);  // each shim reports twice: the ranks are a set later
+    }
+  }
+
+  /// A rank shim said its rank failed: the attempt ends now, not when mpirun
+  /// has torn the other ranks down (about 2 s for Open MPI).
+  void check_rank_exits() {
+    if (!acting() || rank_exits_.empty() || !options_.act_on_rank_exits)
+      return;
+    const bool signalled = std::any_of(rank_exits_.begin(), rank_exits_.end(),
+                                       [](const auto& e) { return e.exit_signal != 0; });
+    if (!signalled && since(first_exit_) < kExitSettleSeconds)
+      return;
+    ended_on_rank_exit_ = true;
+    result_.detected_by = "rank_exit";
+    result_.detect_seconds = since(first_exit_);
+    end_by_killing(AttemptResult::Outcome::kFailed, "");
   }
 
   void end_by_killing(AttemptResult::Outcome outcome, std::string reason) {
@@ -256,6 +285,8 @@ class Attempt {
     // Ranks report once a second, so of ranks stuck by one event some cross
     // the timeout a heartbeat or two after the first: they belong in the report.
     const double slack = std::min(kReportSlackSeconds, options_.hang_timeout_s / 2);
+    result_.detected_by = "heartbeats";
+    result_.detect_seconds = stats.oldest_progress_age(now);
     const std::string report =
         stats.hang_report(stats.stalled(options_.hang_timeout_s - slack, now), stats.silent(now),
                           result_.failed_ranks);
@@ -263,8 +294,10 @@ class Attempt {
   }
 
   void check_wall_time() {
-    if (acting() && options_.wall_deadline_s > 0 && since(start_) > options_.wall_deadline_s)
+    if (acting() && options_.wall_deadline_s > 0 && since(start_) > options_.wall_deadline_s) {
+      result_.detected_by = "wall_time";
       end_by_killing(AttemptResult::Outcome::kWallTime, "the job reached its wall-time limit");
+    }
   }
 
   /// A stop request: mpirun forwards SIGUSR1 to the ranks, which save a
@@ -285,7 +318,8 @@ class Attempt {
     AttemptResult r = outcome();
     r.cause = cause_of(r);
     if (r.cause == Cause::kKilled) {
-      r.signal = rank_signal_in(recent_, r.exit_code);
+      if (!ended_on_rank_exit_)
+        r.signal = rank_signal_in(recent_, r.exit_code);
       // The OOM killer's victims die of SIGKILL; its counter says it acted.
       r.oom_killed = (r.signal == SIGKILL || r.signal == 0) && oom_kills_at_start_ >= 0 &&
                      oom_kills() > oom_kills_at_start_;
@@ -313,16 +347,48 @@ class Attempt {
     return r.rank_signalled ? Cause::kKilled : Cause::kUserError;
   }
 
+  /// The failed ranks from their shims' reports: those killed by a signal
+  /// when any were (the others are likely their victims), else all.
+  void outcome_from_rank_exits(AttemptResult& r, const std::string& program) {
+    const bool signalled = std::any_of(rank_exits_.begin(), rank_exits_.end(),
+                                       [](const auto& e) { return e.exit_signal != 0; });
+    std::set<int> ranks;
+    const heartbeat::Heartbeat* first = nullptr;
+    for (const heartbeat::Heartbeat& e : rank_exits_) {
+      if (signalled && e.exit_signal == 0)
+        continue;
+      ranks.insert(e.rank);
+      first = first != nullptr ? first : &e;
+    }
+    r.failed_ranks.assign(ranks.begin(), ranks.end());
+    r.signal = first->exit_signal;
+    r.rank_signalled = signalled;
+    r.exit_code = signalled ? 128 + r.signal : first->exit_code;
+    r.lost_nodes = lost_nodes_in(recent_, program == "srun");
+    const std::string who = describe_ranks(r.failed_ranks, options_.rank_hosts);
+    r.reason = signalled ? who + " died of signal " + std::to_string(r.signal)
+                         : who + " exited with code " + std::to_string(r.exit_code);
+  }
+
   AttemptResult outcome() {
     AttemptResult& r = result_;
     r.seconds = since(start_);
     r.first_step_seconds = options_.stats != nullptr ? options_.stats->first_step_seconds() : -1;
     r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    const std::string program =
+        std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
+    if (ended_on_rank_exit_) {
+      outcome_from_rank_exits(r, program);
+      if (!r.lost_nodes.empty())
+        r.reason = lost_node_reason(r, program);
+      return r;
+    }
     if (r.outcome == AttemptResult::Outcome::kHung ||
         r.outcome == AttemptResult::Outcome::kWallTime)
       return r;
     if (stopping_) {
       r.outcome = AttemptResult::Outcome::kStopped;
+      r.detected_by = "stop";
       r.reason = "stopped on request";
       return r;
     }
@@ -335,12 +401,14 @@ class Attempt {
       // The ranks saved a checkpoint and stopped on a signal of their own
       // (a scheduler's, an admin's): a clean stop, not a failure to retry.
       r.outcome = AttemptResult::Outcome::kStopped;
+      r.detected_by = program;
       r.reason = "the ranks stopped on their own after saving a checkpoint (exit 3)";
       return r;
     }
     r.outcome = AttemptResult::Outcome::kFailed;
-    const std::string program =
-        std::filesystem::path(options_.argv.front()).filename() == "srun" ? "srun" : "mpirun";
+    r.detected_by = program;
+    if (first_exit_seen_)  // a rank's report that was not acted on
+      r.detect_seconds = std::chrono::duration<double>(exit_seen_ - first_exit_).count();
     r.failed_ranks = failed_ranks_in(recent_, program == "srun");
     r.lost_nodes = lost_nodes_in(recent_, program == "srun");
     r.rank_signalled = rank_signal_in(recent_, r.exit_code) != 0;
@@ -350,24 +418,29 @@ class Attempt {
       r.failed_ranks = options_.stats->silent(Clock::now());
     }
     const std::string ranks = describe_ranks(r.failed_ranks, options_.rank_hosts);
+    r.reason = r.lost_nodes.empty() ? program + " exited with code " + std::to_string(r.exit_code) +
+                                          (ranks.empty() ? "" : " (" + ranks + " failed)")
+                                    : lost_node_reason(r, program);
+    return r;
+  }
+
+  static std::string lost_node_reason(const AttemptResult& r, const std::string& program) {
     std::string lost;
     for (const std::string& node : r.lost_nodes)
       lost += (lost.empty() ? "" : ", ") + node;
-    r.reason = lost.empty()
-                   ? program + " exited with code " + std::to_string(r.exit_code) +
-                         (ranks.empty() ? "" : " (" + ranks + " failed)")
-                   : "node " + lost +
-                         " was lost: its Open MPI daemon or its Slurm step "
-                         "went away (" +
-                         program + " exited with code " + std::to_string(r.exit_code) + ")";
-    return r;
+    return "node " + lost + " was lost: its Open MPI daemon or its Slurm step went away (" +
+           program + " exited with code " + std::to_string(r.exit_code) + ")";
   }
 
   const AttemptOptions& options_;
   const Clock::time_point start_;
   CappedLog log_;
   RankOutput output_;
-  std::vector<heartbeat::Heartbeat> beats_;  ///< the latest round's
+  std::vector<heartbeat::Heartbeat> beats_;       ///< the latest round's
+  std::vector<heartbeat::Heartbeat> rank_exits_;  ///< failed ranks, as their shims reported
+  Clock::time_point first_exit_;
+  bool first_exit_seen_ = false;
+  bool ended_on_rank_exit_ = false;
   pid_t child_ = -1;
   int out_fd_ = -1;
   std::string recent_;  ///< the latest output, to find failed ranks in

@@ -29,6 +29,9 @@ struct AttemptOptions {
   /// Hangs are watched from the first heartbeat on (a program that sends
   /// none has only the wall-time limit); else from the start.
   bool watch_from_first_heartbeat = false;
+  /// A rank shim's report that its rank failed ends the attempt at once;
+  /// false: only when mpirun (or srun) exits.
+  bool act_on_rank_exits = true;
   double hang_timeout_s = 120;
   double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
   double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
@@ -51,6 +54,14 @@ struct AttemptResult {
   bool rank_signalled = false;          ///< a rank was killed by a signal
   double seconds = 0;
   double first_step_seconds = -1;  ///< from the start to the first heartbeat with progress
+  /// Who saw the end first: "rank_exit" (a rank shim's report), "mpirun" or
+  /// "srun" (their exit), "heartbeats" (a hang), "wall_time", "stop", or ""
+  /// when every rank completed.
+  std::string detected_by;
+  /// From the failure to its detection, as far as the launcher can see: a
+  /// hang's time without progress; the wait for mpirun after a rank's exit
+  /// report; 0 when it acted on the report at once.
+  double detect_seconds = 0;
 };
 
 const char* to_string(AttemptResult::Outcome outcome);

@@ -215,11 +215,12 @@ std::filesystem::path CheckpointStore::save(const TrainState& state) {
 }
 
 std::optional<TrainState> CheckpointStore::load_newest(
-    const std::function<void(const std::filesystem::path&, const std::string&)>& skipped) const {
+    const std::function<void(const std::filesystem::path&, const std::string&)>& skipped,
+    std::vector<unsigned char>* raw) const {
   std::vector<std::filesystem::path> files = list();
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     try {
-      return read_checkpoint(*it);
+      return read_checkpoint(*it, raw);
     } catch (const CheckpointError& e) {
       skipped(*it, e.what());
     }
@@ -227,15 +228,19 @@ std::optional<TrainState> CheckpointStore::load_newest(
   return std::nullopt;
 }
 
-TrainState read_checkpoint(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+TrainState read_checkpoint(const std::filesystem::path& path, std::vector<unsigned char>* raw) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     throw CheckpointError(path.string() + ": cannot be read");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof())
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!in)
     throw CheckpointError(path.string() + ": cannot be read");
-  return deserialize(bytes, path.string());
+  TrainState state = deserialize(bytes, path.string());
+  if (raw != nullptr)
+    *raw = std::move(bytes);
+  return state;
 }
 
 }  // namespace dojo::train

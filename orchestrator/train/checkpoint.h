@@ -47,7 +47,9 @@ TrainState deserialize(const std::vector<unsigned char>& bytes, const std::strin
 
 /// Reads and checks one checkpoint file. Throws CheckpointError naming the
 /// file and what is wrong (unreadable, truncated, checksum mismatch, ...).
-TrainState read_checkpoint(const std::filesystem::path& path);
+/// `raw`, when given, receives the file's bytes (what serialize wrote).
+TrainState read_checkpoint(const std::filesystem::path& path,
+                           std::vector<unsigned char>* raw = nullptr);
 
 /// The checkpoints of one run: `<dir>/step-<12 digits>.ckpt`.
 class CheckpointStore {
@@ -61,8 +63,10 @@ class CheckpointStore {
 
   /// The newest checkpoint that reads back intact; each newer one that does
   /// not is reported through `skipped` (path and reason) and passed over.
+  /// `raw`, when given, receives its file's bytes.
   std::optional<TrainState> load_newest(
-      const std::function<void(const std::filesystem::path&, const std::string&)>& skipped) const;
+      const std::function<void(const std::filesystem::path&, const std::string&)>& skipped,
+      std::vector<unsigned char>* raw = nullptr) const;
 
   /// Checkpoint files, oldest first.
   std::vector<std::filesystem::path> list() const;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "orchestrator/reliability/young_daly.h"
@@ -14,14 +15,16 @@ using collectives::DType;
 using collectives::ReduceOp;
 
 void Trainer::restore() {
-  // Rank 0 reads (nodes need not share a filesystem) and broadcasts.
+  // Rank 0 reads (nodes need not share a filesystem) and broadcasts the
+  // file's bytes as they are; the others check them as rank 0 did.
   std::vector<unsigned char> bytes;
+  std::optional<TrainState> read;
   if (leader_) {
-    auto loaded = store_->load_newest([&](const std::filesystem::path&, const std::string& why) {
-      log_ << "dojo: skipping checkpoint " << why << std::endl;
-    });
-    if (loaded)
-      bytes = serialize(*loaded);
+    read = store_->load_newest(
+        [&](const std::filesystem::path&, const std::string& why) {
+          log_ << "dojo: skipping checkpoint " << why << std::endl;
+        },
+        &bytes);
   }
   std::int64_t size = static_cast<std::int64_t>(bytes.size());
   comm_.broadcast(&size, 1, DType::kI64, 0);
@@ -31,9 +34,12 @@ void Trainer::restore() {
   if (leader_)
     std::memcpy(words.data(), bytes.data(), bytes.size());
   comm_.broadcast(words.data(), words.size(), DType::kI64, 0);
-  bytes.assign(reinterpret_cast<unsigned char*>(words.data()),
-               reinterpret_cast<unsigned char*>(words.data()) + size);
-  const TrainState loaded = deserialize(bytes, "broadcast checkpoint");
+  if (!leader_) {
+    bytes.assign(reinterpret_cast<unsigned char*>(words.data()),
+                 reinterpret_cast<unsigned char*>(words.data()) + size);
+    read = deserialize(bytes, "broadcast checkpoint");
+  }
+  const TrainState& loaded = *read;
 
   if (loaded.job != job_.name || loaded.seed != config_.seed) {
     throw Error("the newest checkpoint is of job \"" + loaded.job + "\" with seed " +
@@ -68,6 +74,7 @@ void Trainer::maybe_checkpoint(bool force) {
   const double seconds = seconds_since(start);
   last_checkpoint_step_ = state_.step;
   ++summary_.checkpoints;
+  beat_.checkpoint_seconds += seconds;  // for the launcher's goodput accounting
   if (metrics_)
     metrics_->checkpoint(seconds);
   if (checkpoint_every_ == 0 && job_.checkpoint.automatic)

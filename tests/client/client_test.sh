@@ -186,7 +186,7 @@ PY
     echo "rank 1 exits 7 at step 12 of attempt 0: the job restarts and resumes from step 9"
     TRAIN_FAIL=1:12 run restart 3
     [ "$rc" -eq 0 ] || { cat "$work/restart.out"; fail "the job failed ($rc)"; }
-    grep -q "attempt 0 failed: mpirun exited with code 7 (rank 1 on localhost failed)" "$work/restart.out" ||
+    grep -q "attempt 0 failed: rank 1 on localhost exited with code 7" "$work/restart.out" ||
       fail "no failure line naming rank 1"
     grep -q "resumed from step 9 (attempt 1)" "$work/restart.out" || fail "attempt 1 did not resume"
     [ "$(json_field "$work/restart/summary.json" attempts)" -eq 2 ] || fail "summary.json does not count 2 attempts"

@@ -73,6 +73,47 @@ TEST_CASE("version 1 lines, no loss and a finished rank are read") {
   CHECK(done->collective.empty());
 }
 
+TEST_CASE("the optional checkpoint total travels as a 15th field") {
+  Heartbeat beat = progress("job", 0, 0, "h", 4, 9);
+  CHECK(format(beat).find(" run") == format(beat).size() - 4);  // absent while 0
+  beat.checkpoint_seconds = 1.25;
+  const auto back = parse(format(beat));
+  REQUIRE(back);
+  CHECK(back->checkpoint_seconds == 1.25);
+  CHECK(back->step == 4);
+  CHECK_FALSE(parse("dojo-heartbeat 2 job 0 0 h 1 1 0.5 0.1 10 nan - run -1"));
+  CHECK_FALSE(parse("dojo-heartbeat 2 job 0 0 h 1 1 0.5 0.1 10 nan - run x"));
+  CHECK_FALSE(parse("dojo-heartbeat 1 job 0 0 h 1 1 0.5"));
+}
+
+TEST_CASE("a rank shim's exit line: its exit code or its signal") {
+  Heartbeat ended;
+  ended.job = "job-a";
+  ended.attempt = 1;
+  ended.rank = 5;
+  ended.host = "node-2";
+  ended.exited = true;
+  ended.exit_code = 7;
+  CHECK(format_exit(ended) == "dojo-exit 1 job-a 1 5 node-2 code 7");
+  const auto code = parse(format_exit(ended));
+  REQUIRE(code);
+  CHECK(code->exited);
+  CHECK(code->exit_code == 7);
+  CHECK(code->exit_signal == 0);
+  CHECK(code->rank == 5);
+  CHECK(code->host == "node-2");
+  const auto killed = parse("dojo-exit 1 job-a 0 3 n signal 9\n");
+  REQUIRE(killed);
+  CHECK(killed->exit_signal == 9);
+  CHECK(killed->exit_code == 0);
+  CHECK_FALSE(parse(format(progress("job", 0, 0, "h", 1, 0)))->exited);
+  for (const char* bad :
+       {"dojo-exit", "dojo-exit 1 job 0 3 n signal 0", "dojo-exit 1 job 0 3 n code 256",
+        "dojo-exit 2 job 0 3 n code 1", "dojo-exit 1 job 0 3 n stopped 1",
+        "dojo-exit 1 job 0 -3 n code 1", "dojo-exit 1 job 0 3 n code 1 extra"})
+    CHECK_MESSAGE(!parse(bad), bad);
+}
+
 TEST_CASE("names with spaces are sent as one token") {
   Heartbeat beat = progress("job", 0, 0, "my host", 1, 0);
   beat.collective = "all reduce";

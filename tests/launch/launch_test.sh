@@ -169,7 +169,7 @@ GOLDEN
     quick=(--set restarts.backoff_s=0.1 --set metrics.enabled=false)
     "$dojo" launch -np 2 "${quick[@]}" --run-dir "$work/ue" -- sh -c 'exit 5' >"$work/out" 2>&1
     [ $? -eq 1 ] || { cat "$work/out"; fail "a failing command job exits 1"; }
-    grep -q "attempt 0 failed: mpirun exited with code 5.*; cause: user_error (exit code 5)" "$work/out" || { cat "$work/out"; fail "user_error message"; }
+    grep -q "attempt 0 failed: rank [01] on localhost.* exited with code 5; cause: user_error (exit code 5)" "$work/out" || { cat "$work/out"; fail "user_error message"; }
     grep -q "job sh failed after 2 attempt(s): its restart budget for user_error (restarts.user_error: 1) is spent" "$work/out" ||
       { cat "$work/out"; fail "the user_error budget did not end the job"; }
     [ "$(grep -c '"cause":"user_error"' "$work/ue/events.jsonl")" -eq 2 ] || fail "two user_error attempts in events.jsonl"
@@ -187,7 +187,13 @@ GOLDEN
     "$dojo" launch -np 1 "${quick[@]}" --set restarts.max=0 --run-dir "$work/segv" -- sh -c 'kill -SEGV $$' >"$work/out" 2>&1
     grep -q "cause: killed (SIGSEGV)" "$work/out" || { cat "$work/out"; fail "SIGSEGV not named"; }
     grep -q '"cause":"killed","signal":11' "$work/segv/events.jsonl" || fail "events.jsonl: killed by signal 11"
-    echo "killed: the signal named"
+    grep -q '"detected_by":"rank_exit"' "$work/segv/events.jsonl" || fail "the rank shim's report was not acted on"
+    # Without the shims' reports the launcher learns it from mpirun, later, the same way.
+    DOJO_RANK_EXIT_REPORTS=0 "$dojo" launch -np 1 "${quick[@]}" --set restarts.max=0 --run-dir "$work/segv2" -- \
+      sh -c 'kill -SEGV $$' >"$work/out" 2>&1
+    grep -q "attempt 0 failed: mpirun exited with code 139.*; cause: killed (SIGSEGV)" "$work/out" || { cat "$work/out"; fail "SIGSEGV seen by mpirun"; }
+    grep -q '"detected_by":"mpirun"' "$work/segv2/events.jsonl" || fail "detected_by mpirun"
+    echo "killed: the signal named, from the rank shim's report or from mpirun"
 
     # The kernel's OOM killer, for real: the job in a memory cgroup of 96 MiB,
     # a rank that wants 512 MiB (root with a writable memory controller only).
@@ -235,7 +241,7 @@ GOLDEN
 
     "$dojo" launch "$job" "${short[@]}" --set env.DOJO_FAULT_EXIT_AT_STEP=30 --set env.DOJO_FAULT_RANK=1 \
       --run-dir "$work/exit" >"$work/out" 2>&1 || { cat "$work/out"; fail "exit-at-step run did not complete"; }
-    grep -q "attempt 0 failed: mpirun exited with code 17 (rank 1 on localhost failed); cause: user_error (exit code 17)" "$work/out" || { cat "$work/out"; fail "exit message"; }
+    grep -q "attempt 0 failed: rank 1 on localhost exited with code 17; cause: user_error (exit code 17)" "$work/out" || { cat "$work/out"; fail "exit message"; }
     cmp "$work/clean/$final" "$work/exit/$final" || fail "exit-at-step result differs"
     echo "rank exit at step 30: restarted and identical"
 
@@ -247,20 +253,22 @@ GOLDEN
     "$dojo" launch "$job" "${short[@]}" "${slow[@]}" --run-dir "$work/kill" >"$work/out" 2>&1 &
     launcher=$!
     wait_steps "$work/kill" 100
-    victim=$(pgrep -f "worker .*--run-dir $work/kill" | tail -n 1)
+    victim=$(pgrep -f "^[^ ]*/dojo worker .*--run-dir $work/kill" | tail -n 1)
     [ -n "$victim" ] || fail "no rank to kill"
     kill -KILL "$victim"
     wait $launcher || { cat "$work/out"; fail "SIGKILL run did not complete"; }
     grep -q "attempt 0 failed: .*; cause: killed (SIGKILL)" "$work/out" || { cat "$work/out"; fail "SIGKILL not seen as killed"; }
     grep -q '"event":"failed","attempt":0,"cause":"killed","signal":9,"oom_killed":false' "$work/kill/events.jsonl" ||
       fail "events.jsonl does not say the rank was killed by SIGKILL"
+    grep -q "attempt 0 failed: rank 1 on localhost died of signal 9; cause: killed (SIGKILL)" "$work/out" ||
+      { cat "$work/out"; fail "the killed rank is not named from its shim's report"; }
     cmp "$work/clean2/$final2" "$work/kill/$final2" || fail "SIGKILL result differs"
     echo "SIGKILLed rank: restarted and identical"
 
     "$dojo" launch "$job" "${short[@]}" "${slow[@]}" --set hang_timeout_s=3 --run-dir "$work/stop" >"$work/out" 2>&1 &
     launcher=$!
     wait_steps "$work/stop" 100
-    victim=$(pgrep -f "worker .*--run-dir $work/stop" | tail -n 1)
+    victim=$(pgrep -f "^[^ ]*/dojo worker .*--run-dir $work/stop" | tail -n 1)
     kill -STOP "$victim"
     wait $launcher || { cat "$work/out"; fail "SIGSTOP run did not complete"; }
     grep -Eq "attempt 0 hung: no progress for 3 s \(hang_timeout_s\): rank [01] on localhost \(step [0-9]+, (not in a collective|in all_reduce #[0-9]+)\) stopped sending heartbeats" "$work/out" ||
