@@ -89,9 +89,9 @@ struct Decoded {
 // Inflating the 60,000 training images costs every rank about 0.45 s of its
 // start (and a restarted attempt as much); reading them back uncompressed
 // costs some 0.02 s. So the first rank to decode a pair of files keeps them
-// in a cache file, named by the files' paths, sizes and modification times:
-// a changed file is decoded afresh. Written atomically; one that does not
-// read back whole is decoded again. No cache directory, no cache.
+// in a cache file, named by the files' paths, sizes, modification times and
+// gzip trailers (the CRC-32 of their contents): a changed file is decoded afresh. Written
+// atomically; one that does not read back whole is decoded again. No cache directory, no cache.
 constexpr char kCacheMagic[8] = {'D', 'O', 'J', 'O', 'I', 'D', 'X', '1'};
 
 std::optional<std::filesystem::path> cache_path(const std::filesystem::path& images,
@@ -112,10 +112,17 @@ std::optional<std::filesystem::path> cache_path(const std::filesystem::path& ima
     const std::filesystem::path canonical = std::filesystem::canonical(file, ec);
     const auto size = std::filesystem::file_size(file, ec);
     const auto modified = std::filesystem::last_write_time(file, ec);
-    if (ec)
+    if (ec || size < 8)
       return std::nullopt;  // decoding names what is wrong with the file
+    // A gzip file ends with the CRC-32 and size of what it holds: files
+    // rewritten within one timestamp tick still differ there.
+    char trailer[8] = {};
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(-8, std::ios::end);
+    in.read(trailer, sizeof(trailer));
     key += canonical.string() + "\n" + std::to_string(size) + "\n" +
-           std::to_string(modified.time_since_epoch().count()) + "\n";
+           std::to_string(modified.time_since_epoch().count()) + "\n" +
+           std::string(trailer, sizeof(trailer)) + "\n";
   }
   char name[64];
   std::snprintf(name, sizeof(name), "%s-%016zx.u8", prefix.c_str(), std::hash<std::string>{}(key));

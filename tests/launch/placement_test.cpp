@@ -115,6 +115,18 @@ TEST_CASE("the mpirun command is an argument vector that a shell could not misre
         argv.end());
 }
 
+TEST_CASE("the cluster's MCA parameters reach mpirun, and srun as OMPI_MCA_ variables") {
+  MpirunSpec spec;
+  spec.hostfile = "/runs/job/hostfile";
+  spec.mca = {{"pml", "ob1"}, {"btl", "self,vader,tcp"}};
+  spec.program = {"/bin/dojo-exec", "--", "true"};
+  const std::string words = shell_words(mpirun_argv(spec));
+  CHECK(words.find("--mca btl self,vader,tcp --mca pml ob1 ") != std::string::npos);
+  const auto env = srun_env(spec, "/runs/job/rank-hostfile");
+  CHECK(env.at("OMPI_MCA_pml") == "ob1");
+  CHECK(env.at("OMPI_MCA_btl") == "self,vader,tcp");
+}
+
 TEST_CASE("host lists and hostfiles parse with clear errors") {
   CHECK(parse_host_list("a:2,b") == std::vector<std::pair<std::string, int>>{{"a", 2}, {"b", 1}});
   CHECK_THROWS_WITH_AS(parse_host_list("a:x"), "-H expects host:slots,..., got \"a:x\"",

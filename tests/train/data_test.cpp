@@ -3,7 +3,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <numeric>
+#include <vector>
 
 #include "common/batch_shares.h"
 #include "common/error.h"
@@ -73,6 +76,26 @@ TEST_CASE("the Debian Fashion-MNIST files load with their published sizes") {
   CHECK(*std::max_element(train.labels.begin(), train.labels.end()) == 9);
   const Dataset test = load_fashion_mnist("/usr/share/datasets/fashion-mnist", "t10k");
   CHECK(test.count == 10000);
+}
+
+TEST_CASE("decoded files are cached, and a changed or damaged cache file is not trusted") {
+  dojo::test::TempDir dir;
+  const std::filesystem::path cache = dir.path() / "cache";
+  ::setenv("DOJO_CACHE_DIR", cache.c_str(), 1);
+  write_set(dir.path(), 4, 4, 3);
+  CHECK(load_fashion_mnist(dir.path(), "train").labels[0] == 3);
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(cache / "fashion-mnist"))
+    files.push_back(entry.path());
+  REQUIRE(files.size() == 1);
+  CHECK(std::filesystem::file_size(files[0]) == 24 + 4 + 4 * 784);
+  CHECK(load_fashion_mnist(dir.path(), "train").labels[0] == 3);  // from the cache
+  write_set(dir.path(), 4, 4, 5);  // same sizes, other contents: decoded afresh
+  CHECK(load_fashion_mnist(dir.path(), "train").labels[0] == 5);
+  for (const auto& entry : std::filesystem::directory_iterator(cache / "fashion-mnist"))
+    std::filesystem::resize_file(entry.path(), 100);  // damaged: ignored, decoded again
+  CHECK(load_fashion_mnist(dir.path(), "train").labels[0] == 5);
+  ::unsetenv("DOJO_CACHE_DIR");
 }
 
 TEST_CASE("a missing, truncated or mislabelled dataset file is a clear error naming it") {
