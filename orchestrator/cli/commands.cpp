@@ -12,6 +12,7 @@ int run_exec(std::span<const std::string> args, Streams& io);
 int run_launch(std::span<const std::string> args, Streams& io);
 int run_slurm(std::span<const std::string> args, Streams& io);
 int run_nodes(std::span<const std::string> args, Streams& io);
+int run_report(std::span<const std::string> args, Streams& io);
 int run_submit(std::span<const std::string> args, Streams& io);
 int run_simulate(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
@@ -19,7 +20,7 @@ int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 12> kCommands = {{
+  static const std::array<Command, 13> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -57,6 +58,8 @@ std::span<const Command> commands() {
        "dojo nodes [--state-dir DIR]\n"
        "       dojo nodes clear HOST [--state-dir DIR]",
        run_nodes},
+      {"report", "where a run's time went: goodput, badput by cause, each attempt",
+       "dojo report RUN_DIR [--format table|json]", run_report},
       {"simulate", "plan a job at any scale: step time, scaling, failures, goodput (and calibrate)",
        "dojo simulate --job J.yaml [--cluster C.yaml] (--h100e N[,N...] | --devices N[,N...])\n"
        "                     [--format table|json|csv] [--accelerator NAME] [--mfu F]\n"

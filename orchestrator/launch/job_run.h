@@ -16,6 +16,7 @@
 
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/launch/allocation_watch.h"
+#include "orchestrator/launch/goodput.h"
 #include "orchestrator/launch/job_stats.h"
 #include "orchestrator/launch/launch_plan.h"
 #include "orchestrator/launch/launch_support.h"
@@ -90,6 +91,17 @@ class JobRun {
   void write_summary(const std::string& status);
 
   AttemptOptions attempt_options(int attempt);
+
+  /// Goodput: a continued run's ledger from its goodput.json, with a Slurm
+  /// requeue's time between launchers as badput.
+  void load_goodput();
+  /// The attempt under way as far as it got (`ended`: its result).
+  AttemptRecord attempt_record(int attempt, const AttemptResult* ended) const;
+  /// The ledger to goodput.json and the metrics; `running`: count the
+  /// attempt under way too.
+  void publish_goodput(bool running);
+  /// A built-in job's summary.json (rank 0 wrote it) gains the goodput.
+  void add_goodput_to_summary();
 
   /// The job's end: status file, metrics, end event, one line, exit code.
   int finish(const std::string& status, const std::string& reason, int exit_code,
@@ -172,6 +184,11 @@ class JobRun {
   JobFigures figures_;               ///< the latest measured, of any attempt
   std::vector<StragglerReport> stragglers_;
   int attempts_run_ = 0;
+  GoodputLedger goodput_;
+  int current_attempt_ = -1;
+  std::chrono::steady_clock::time_point attempt_start_;
+  /// Since when the launcher's own time is not yet in the ledger.
+  std::chrono::steady_clock::time_point goodput_mark_ = std::chrono::steady_clock::now();
   std::unique_ptr<LauncherMetrics> metrics_;
   std::unique_ptr<metrics::Exporter> exporter_;
   std::unique_ptr<FileSdTargets> targets_;

@@ -50,6 +50,7 @@ void JobRun::tick() {
       stop_->requested.store(true);
     }
   }
+  publish_goodput(true);
   if (Clock::now() - last_renewal_ > kLeaseRenewal) {
     last_renewal_ = Clock::now();
     ledger_.renew(job_id_);
@@ -113,7 +114,8 @@ void JobRun::write_summary(const std::string& status) {
                         {"loss", finite_or_null(f.loss)},
                         {"slowest_rank", f.slowest_rank},
                         {"straggler_ratio", finite_or_null(f.straggler_ratio)},
-                        {"stragglers", stragglers}};
+                        {"stragglers", stragglers},
+                        {"goodput", goodput_json(goodput_)}};
   write_file_atomically((run_dir_ / "summary.json").string(), summary.dump(2) + "\n");
 }
 
@@ -159,6 +161,8 @@ AttemptOptions JobRun::attempt_options(int attempt) {
 int JobRun::finish(const std::string& status, const std::string& reason, int exit_code,
                    const std::string& message) {
   write_summary(status);
+  if (job_.workload)
+    add_goodput_to_summary();
   write_file_atomically((run_dir_ / "status").string(), status + "\n");
   if (metrics_)
     metrics_->state(status);
@@ -338,6 +342,7 @@ void JobRun::back_off(int attempt) {
 
 int JobRun::attempts() {
   job_start_ = Clock::now();
+  load_goodput();
   for (int attempt = first_attempt_;; ++attempt) {
     AttemptOptions a = attempt_options(attempt);
     if (metrics_) {
@@ -345,9 +350,16 @@ int JobRun::attempts() {
       metrics_->attempt(attempt);
     }
     events_->add("attempt", {{"attempt", attempt}});
+    attempt_start_ = Clock::now();
+    goodput_.add_setup(seconds_since(goodput_mark_));
+    current_attempt_ = attempt;
     const AttemptResult result = run_attempt(a);
+    goodput_mark_ = Clock::now();
     ++attempts_run_;
     take_figures();
+    goodput_.add_attempt(attempt_record(attempt, &result));
+    current_attempt_ = -1;
+    publish_goodput(false);
     if (metrics_)
       metrics_->attempt_ended(to_string(result.cause));
     events_->add(to_string(result.outcome), {{"attempt", attempt},
@@ -366,7 +378,13 @@ int JobRun::attempts() {
     if (const std::optional<int> exit_code = outcome_of(result, attempt))
       return *exit_code;
     replace_hosts(failed_twice);
+    goodput_.add_setup(seconds_since(goodput_mark_));
+    const Clock::time_point backoff_start = Clock::now();
     back_off(attempt - first_attempt_);
+    goodput_.add_backoff(seconds_since(backoff_start));
+    goodput_mark_ = Clock::now();
+    if (metrics_)
+      metrics_->goodput(goodput_.totals());
   }
 }
 

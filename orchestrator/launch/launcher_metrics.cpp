@@ -65,6 +65,18 @@ LauncherMetrics::LauncherMetrics(const std::string& job, int ranks, double h100e
                      .Help("Ranks reported as stragglers (once an attempt each).")
                      .Register(*registry_)
                      .Add(labels);
+  goodput_ratio_ = gauge("dojo_job_goodput_ratio",
+                         "Productive training time over the job's wall time so far, over all its "
+                         "attempts and requeues (docs/RELIABILITY.md, goodput).");
+  auto& badput_family = prometheus::BuildCounter()
+                            .Name("dojo_job_badput_seconds_total")
+                            .Help(
+                                "Seconds of the job's wall time that trained nothing kept, by "
+                                "cause (startup, restore, checkpoint, lost_work, detection, "
+                                "backoff, stopped, requeued).")
+                            .Register(*registry_);
+  for (Badput b : kAllBadput)
+    badput_[b] = {&badput_family.Add({{"job_name", job}, {"cause", to_string(b)}}), 0.0};
   if (ranks <= kPerRankSeriesLimit) {
     auto& step_family = prometheus::BuildGauge()
                             .Name("dojo_launcher_rank_step_seconds")
@@ -94,6 +106,18 @@ void LauncherMetrics::attempt_ended(const std::string& cause) {
   for (const auto& [name, counter] : attempts_by_cause_) {
     if (name == cause)
       counter->Increment();
+  }
+}
+
+void LauncherMetrics::goodput(const GoodputTotals& totals) {
+  goodput_ratio_->Set(totals.ratio());
+  for (auto& [cause, counter] : badput_) {
+    const auto it = totals.badput_seconds.find(cause);
+    const double now = it == totals.badput_seconds.end() ? 0.0 : it->second;
+    if (now > counter.second) {
+      counter.first->Increment(now - counter.second);
+      counter.second = now;
+    }
   }
 }
 

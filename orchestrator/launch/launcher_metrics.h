@@ -7,11 +7,13 @@
 #include <prometheus/registry.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "orchestrator/launch/attempt_cause.h"
+#include "orchestrator/launch/goodput.h"
 #include "orchestrator/launch/job_stats.h"
 
 namespace dojo::launch {
@@ -34,6 +36,9 @@ class LauncherMetrics {
   /// does not flood Prometheus; the slowest rank is always named.
   void figures(const JobFigures& f);
   void straggler_reported() { stragglers_->Increment(); }
+  /// dojo_job_goodput_ratio and dojo_job_badput_seconds_total{cause}: the
+  /// counters grow by what each cause's total grew since the last call.
+  void goodput(const GoodputTotals& totals);
 
   static constexpr int kPerRankSeriesLimit = 1024;
 
@@ -54,6 +59,8 @@ class LauncherMetrics {
   prometheus::Gauge* straggler_ratio_;
   prometheus::Gauge* ranks_measured_;
   prometheus::Counter* stragglers_;
+  prometheus::Gauge* goodput_ratio_;
+  std::map<Badput, std::pair<prometheus::Counter*, double>> badput_;  ///< counter, last total
   std::vector<prometheus::Gauge*> rank_step_seconds_;
   std::vector<prometheus::Gauge*> rank_compute_seconds_;
 };

@@ -389,6 +389,7 @@ class Attempt {
     if (stopping_) {
       r.outcome = AttemptResult::Outcome::kStopped;
       r.detected_by = "stop";
+      r.stop_seconds = since(stop_sent_);
       r.reason = "stopped on request";
       return r;
     }

@@ -62,6 +62,7 @@ struct AttemptResult {
   /// hang's time without progress; the wait for mpirun after a rank's exit
   /// report; 0 when it acted on the report at once.
   double detect_seconds = 0;
+  double stop_seconds = 0;  ///< from the stop request to the end (stopped on request)
 };
 
 const char* to_string(AttemptResult::Outcome outcome);

@@ -228,6 +228,9 @@ GOLDEN
     wait $launcher
     grep -q '^dojo_launcher_attempts_total{cause="user_error",job_name="sh"} 1$' "$work/metrics.txt" ||
       { grep attempts_total "$work/metrics.txt"; fail "dojo_launcher_attempts_total{cause=user_error}"; }
+    grep -Eq '^dojo_job_badput_seconds_total\{cause="backoff",job_name="sh"\} 0\.[1-9]' "$work/metrics.txt" &&
+      grep -q '^dojo_job_goodput_ratio{job_name="sh"} ' "$work/metrics.txt" ||
+      { grep -E "goodput|badput" "$work/metrics.txt"; fail "goodput metrics"; }
     grep -q '"event":"stopped","attempt":1,"cause":"stopped"' "$work/m/events.jsonl" || fail "the stop's cause"
     no_orphans
     echo "metrics count attempts by cause; a stop is stopped"
@@ -244,6 +247,37 @@ GOLDEN
     grep -q "attempt 0 failed: rank 1 on localhost exited with code 17; cause: user_error (exit code 17)" "$work/out" || { cat "$work/out"; fail "exit message"; }
     cmp "$work/clean/$final" "$work/exit/$final" || fail "exit-at-step result differs"
     echo "rank exit at step 30: restarted and identical"
+    # Goodput: the steps after the checkpoint of step 20 were done twice; every
+    # second is productive or badput of one cause; dojo report says so.
+    python3 - "$work/exit/summary.json" "$work/exit/goodput.json" <<'PY' || fail "goodput in summary.json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+g = s["goodput"]
+assert s["test_accuracy"] > 0 and g["attempts"] == 2, s
+assert 0 < g["ratio"] < 1, g
+assert set(g["badput_seconds"]) == {"startup", "restore", "checkpoint", "lost_work", "detection",
+                                    "backoff", "stopped", "requeued"}, g
+assert 1 <= g["lost_steps"] <= 11 and g["badput_seconds"]["lost_work"] > 0, g
+assert g["badput_seconds"]["backoff"] >= 0.2 and g["badput_seconds"]["checkpoint"] > 0, g
+total = g["productive_seconds"] + sum(g["badput_seconds"].values())
+assert abs(total - g["total_seconds"]) < 1e-6, g
+ledger = json.load(open(sys.argv[2]))
+a0, a1 = ledger["attempts"]
+assert a0["cause"] == "user_error" and a1["cause"] == "completed" and a1["resumed_from"] == 20, ledger
+PY
+    "$dojo" report "$work/exit" >"$work/report" || fail "dojo report"
+    grep -Eq "^run $work/exit: completed, 2 attempt\(s\)$" "$work/report" && grep -Eq "^goodput 0\.[0-9]{3}: " "$work/report" &&
+      grep -Eq "^lost_work +[0-9.]+ +[0-9.]+%$" "$work/report" && grep -Eq "^0 +user_error " "$work/report" ||
+      { cat "$work/report"; fail "dojo report table"; }
+    "$dojo" report "$work/exit" --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["status"]=="completed" and len(d["attempt_records"])==2' ||
+      fail "dojo report --format json"
+    "$dojo" report "$work/nothing" >"$work/out" 2>&1
+    [ $? -eq 1 ] && grep -q "dojo report: error: $work/nothing/goodput.json cannot be read: not a run directory of dojo launch" "$work/out" ||
+      { cat "$work/out"; fail "dojo report of no run"; }
+    mkdir -p "$work/bad-run" && echo '{"version": 1}' >"$work/bad-run/goodput.json"
+    "$dojo" report "$work/bad-run" >"$work/out" 2>&1
+    [ $? -eq 1 ] && grep -q "goodput.json: not a goodput ledger" "$work/out" || { cat "$work/out"; fail "dojo report of a bad ledger"; }
+    echo "goodput: lost work, backoff and checkpoints accounted; dojo report prints them"
 
     slow=(--set workload.max_steps=300 --set checkpoint.every_steps=50 --set "workload.hidden_layers=[1024, 1024]")
     # Waits until the run in $1 has logged $2 steps.
