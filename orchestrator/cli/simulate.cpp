@@ -9,12 +9,16 @@
 #include "common/flags.h"
 #include "common/numbers.h"
 #include "orchestrator/cli/command.h"
+#include "orchestrator/cli/run_costs.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/simulate/calibrate.h"
 #include "orchestrator/simulate/planner.h"
 #include "orchestrator/simulate/report.h"
 
 namespace dojo::cli {
+
+int run_simulate_goodput(std::span<const std::string> args, Streams& io);  // simulate_goodput.cpp
+
 namespace {
 
 double parse_positive(const std::string& flag, const std::string& text, bool allow_zero = false) {
@@ -72,7 +76,7 @@ int run_calibrate(std::span<const std::string> args, Streams& io) {
 struct SimulateArgs {
   bool chart = false;
   std::vector<config::Override> overrides;
-  std::string job_file, cluster_file, out_file, format = "table";
+  std::string job_file, cluster_file, out_file, from_run, format = "table";
   std::vector<double> h100e, devices;
   double from = 1000, to = 100000, points = 40;
   simulate::PlanOptions options;
@@ -96,6 +100,7 @@ SimulateArgs parse_simulate_args(std::span<const std::string> args, bool chart) 
   positive("--per-device-batch", a.options.per_device_batch);
   positive("--save-s", a.options.save_seconds);
   positive("--restart-s", a.options.restart_seconds, true);
+  flags.text("--from-run", a.from_run);
   if (chart) {
     flags.text("--out", a.out_file);
     positive("--from", a.from);
@@ -124,13 +129,38 @@ SimulateArgs parse_simulate_args(std::span<const std::string> args, bool chart) 
   return a;
 }
 
+/// --from-run RUN_DIR: the save and restart times the run measured, where
+/// --save-s and --restart-s did not set them.
+void take_measured_costs(SimulateArgs& a, std::ostream& err) {
+  const launch::MeasuredCosts m = measured_costs_of_run(a.from_run);
+  err << "dojo simulate: from " << a.from_run << ":";
+  if (m.saves > 0 && !a.options.save_seconds) {
+    a.options.save_seconds = m.save_seconds;
+    err << " " << m.save_seconds << " s a checkpoint save (mean of " << m.saves << ")";
+  } else {
+    err << (m.saves > 0 ? " save time given by --save-s" : " no checkpoint save measured");
+  }
+  if (m.restarts > 0 && !a.options.restart_seconds) {
+    a.options.restart_seconds = m.restart_seconds;
+    err << ", " << m.restart_seconds << " s a restart (detection, backoff and restore; mean of "
+        << m.restarts << ")";
+  } else {
+    err << (m.restarts > 0 ? ", restart time given by --restart-s" : ", no restart measured");
+  }
+  err << "\n";
+}
+
 }  // namespace
 
 int run_simulate(std::span<const std::string> args, Streams& io) {
   if (!args.empty() && args[0] == "calibrate")
     return run_calibrate(args.subspan(1), io);
+  if (!args.empty() && args[0] == "goodput")
+    return run_simulate_goodput(args.subspan(1), io);
   const bool chart = !args.empty() && args[0] == "chart";
-  const SimulateArgs a = parse_simulate_args(chart ? args.subspan(1) : args, chart);
+  SimulateArgs a = parse_simulate_args(chart ? args.subspan(1) : args, chart);
+  if (!a.from_run.empty())
+    take_measured_costs(a, io.err);
   const config::JobConfig job = config::load_job(a.job_file, a.overrides);
   std::optional<config::ClusterConfig> cluster;
   if (!a.cluster_file.empty())

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "common/exit_codes.h"
 
@@ -67,6 +68,55 @@ bool launch_failed_in(const std::string& output, int exit_code) {
       return true;
   }
   return false;
+}
+
+std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun) {
+  std::set<int> ranks;
+  static const std::regex kProcess(R"(Process name: \[\[\d+,\d+\],(\d+)\])");
+  static const std::regex kRank(R"(process rank (\d+) with PID)");
+  for (const std::regex* re : {&kProcess, &kRank}) {
+    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
+      ranks.insert(std::stoi((*it)[1].str()));
+    }
+  }
+  if (!ranks_under_srun)
+    return {ranks.begin(), ranks.end()};
+  // srun --kill-on-bad-exit kills the other tasks after the first failure
+  // ("Terminating StepId=..."): those it reports after that are its victims.
+  static const std::regex kSrunTasks(R"(srun: error: \S+: tasks? (\d+)(?:-(\d+))?: )");
+  const std::size_t terminating = output.find("Terminating StepId");
+  std::string first_failures = output.substr(0, terminating);
+  if (!std::regex_search(first_failures, kSrunTasks))
+    first_failures = output;
+  for (std::sregex_iterator it(first_failures.begin(), first_failures.end(), kSrunTasks), end;
+       it != end; ++it) {
+    const int first = std::stoi((*it)[1].str());
+    const int last = (*it)[2].matched ? std::stoi((*it)[2].str()) : first;
+    for (int r = first; r <= last && r - first < 4096; ++r)
+      ranks.insert(r);
+  }
+  return {ranks.begin(), ranks.end()};
+}
+
+// Nodes whose Open MPI daemon mpirun lost ("Remote daemon: [[1,0],1] on node
+// n2", "ORTE daemon has unexpectedly failed ... on node n2") or whose
+// daemon's srun step was killed ("srun: error: n2: task 1: Killed").
+std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun) {
+  std::set<std::string> nodes;
+  static const std::regex kRemote(R"(Remote daemon: \[\[\d+,\d+\],\d+\] on node (\S+))");
+  static const std::regex kFailed(R"(ORTE daemon[^\n]*\n(?:[^\n]*\n){0,6}?[^\n]*on node (\S+))");
+  static const std::regex kSrunKilled(R"(srun: error: (\S+): tasks? \d+(?:-\d+)?: Killed)");
+  for (const std::regex* re : {&kRemote, &kFailed, &kSrunKilled}) {
+    if (re == &kSrunKilled && ranks_under_srun)
+      continue;  // a task is a rank, not a daemon
+    for (std::sregex_iterator it(output.begin(), output.end(), *re), end; it != end; ++it) {
+      std::string node = (*it)[1].str();
+      while (!node.empty() && (node.back() == '.' || node.back() == ','))
+        node.pop_back();
+      nodes.insert(node);
+    }
+  }
+  return {nodes.begin(), nodes.end()};
 }
 
 long oom_kills() {

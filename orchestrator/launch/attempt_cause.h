@@ -3,6 +3,7 @@
 // by, and what mpirun's, srun's or the kernel's words say about it.
 
 #include <string>
+#include <vector>
 
 namespace dojo::launch {
 
@@ -34,6 +35,14 @@ int rank_signal_in(const std::string& output, int exit_code);
 /// Whether the ranks could not be started: the program not found or not
 /// executable (dojo-exec's exit 127), or mpirun's or srun's own words.
 bool launch_failed_in(const std::string& output, int exit_code);
+
+/// What the launcher reads from mpirun's or srun's output when an attempt
+/// fails. `ranks_under_srun`: srun started the ranks, so its tasks are ranks.
+/// The ranks reported failed ("Process name: [[1234,1],3]", "rank 3 with
+/// PID", srun's "tasks 2-3: Exited with exit code 7").
+std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun);
+/// The nodes whose Open MPI daemon (or its Slurm step) went away.
+std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun);
 
 /// Processes the kernel's OOM killer has killed on this machine since boot
 /// (/proc/vmstat oom_kill, memory cgroups' included); -1 where unknown.

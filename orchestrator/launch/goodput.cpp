@@ -107,6 +107,7 @@ json GoodputLedger::to_json() const {
                         {"last_step", a.last_step},
                         {"step_seconds", finite_or_null(a.step_seconds)},
                         {"checkpoint_seconds", a.checkpoint_seconds},
+                        {"checkpoints", a.checkpoints},
                         {"detect_seconds", a.detect_seconds},
                         {"stop_seconds", a.stop_seconds}});
   }
@@ -136,6 +137,7 @@ GoodputLedger GoodputLedger::from_json(const json& doc) {
       if (!a.at("step_seconds").is_null())
         r.step_seconds = a.at("step_seconds").get<double>();
       r.checkpoint_seconds = a.at("checkpoint_seconds").get<double>();
+      r.checkpoints = a.value("checkpoints", 0);
       r.detect_seconds = a.at("detect_seconds").get<double>();
       r.stop_seconds = a.at("stop_seconds").get<double>();
       ledger.attempts_.push_back(r);
@@ -160,6 +162,28 @@ json goodput_json(const GoodputLedger& ledger) {
           {"measured_by",
            "launcher: attempt times, detection and backoff; rank 0's heartbeats: "
            "first step, resume point, step time and checkpoint saves"}};
+}
+
+MeasuredCosts measured_costs(const GoodputLedger& ledger) {
+  MeasuredCosts m;
+  double saving = 0;
+  const std::vector<AttemptRecord>& attempts = ledger.attempts();
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    m.saves += attempts[i].checkpoints;
+    saving += attempts[i].checkpoint_seconds;
+    if (i > 0 && attempts[i - 1].cause != "completed" && attempts[i - 1].cause != "stopped")
+      ++m.restarts;
+  }
+  if (m.saves > 0)
+    m.save_seconds = saving / m.saves;
+  if (m.restarts > 0) {
+    const GoodputTotals t = ledger.totals();
+    m.restart_seconds = (t.badput_seconds.at(Badput::kDetection) +
+                         t.badput_seconds.at(Badput::kBackoff) +
+                         t.badput_seconds.at(Badput::kRestore)) /
+                        m.restarts;
+  }
+  return m;
 }
 
 }  // namespace dojo::launch

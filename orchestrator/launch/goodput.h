@@ -40,6 +40,7 @@ struct AttemptRecord {
   std::int64_t last_step = -1;     ///< the last step it finished; -1: none
   double step_seconds = std::numeric_limits<double>::quiet_NaN();  ///< measured per step
   double checkpoint_seconds = 0;                                   ///< saving checkpoints
+  int checkpoints = 0;            ///< saves seen (rank 0's total grew)
   double detect_seconds = 0;                                       ///< failure to detection
   double stop_seconds = 0;                                         ///< stop request to end
 };
@@ -81,5 +82,14 @@ class GoodputLedger {
 
 /// The "goodput" object of summary.json: ratio, seconds by cause, attempts.
 nlohmann::json goodput_json(const GoodputLedger& ledger);
+
+/// What a run measured, for the planner (`dojo simulate --from-run`).
+struct MeasuredCosts {
+  int saves = 0;
+  double save_seconds = 0;  ///< per checkpoint save; 0 when none was seen
+  int restarts = 0;
+  double restart_seconds = 0;  ///< detection, backoff and restore per restart; 0 when none
+};
+MeasuredCosts measured_costs(const GoodputLedger& ledger);
 
 }  // namespace dojo::launch

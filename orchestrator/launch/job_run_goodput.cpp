@@ -76,6 +76,7 @@ AttemptRecord JobRun::attempt_record(int attempt, const AttemptResult* ended) co
     r.resumed_from = stats_->resumed_from_step();
     r.last_step = stats_->last_step();
     r.checkpoint_seconds = stats_->checkpoint_seconds();
+    r.checkpoints = stats_->checkpoints();
   }
   r.step_seconds = figures_.step_seconds;
   if (ended != nullptr) {

@@ -71,7 +71,10 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
     r.loss = beat.loss;
   const bool stepped = beat.step > r.step;
   if (beat.rank == 0) {
-    checkpoint_seconds_ = std::max(checkpoint_seconds_, beat.checkpoint_seconds);
+    if (beat.checkpoint_seconds > checkpoint_seconds_) {
+      checkpoint_seconds_ = beat.checkpoint_seconds;
+      ++checkpoints_;
+    }
     if (stepped && r.beat && !resumed_known_) {
       resumed_from_ = beat.step - 1;  // the step before its first one here
       resumed_known_ = true;

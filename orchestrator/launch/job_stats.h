@@ -73,6 +73,8 @@ class JobStats {
   std::int64_t last_step() const { return ranks_.empty() ? -1 : ranks_.front().step; }
   /// Rank 0's seconds saving checkpoints this attempt, as it reported them.
   double checkpoint_seconds() const { return checkpoint_seconds_; }
+  /// Rank 0's checkpoint saves seen this attempt (each growth of its total).
+  int checkpoints() const { return checkpoints_; }
   /// Seconds since the slowest rank (of those still running) last made progress.
   double oldest_progress_age(Clock::time_point now) const;
   /// Running ranks without progress for longer than `timeout_s`.
@@ -137,6 +139,7 @@ class JobStats {
   std::int64_t resumed_from_ = -1;
   bool resumed_known_ = false;
   double checkpoint_seconds_ = 0;
+  int checkpoints_ = 0;
 };
 
 }  // namespace dojo::launch

@@ -67,14 +67,6 @@ struct AttemptResult {
 
 const char* to_string(AttemptResult::Outcome outcome);
 
-/// What the launcher reads from mpirun's or srun's output when an attempt
-/// fails. `ranks_under_srun`: srun started the ranks, so its tasks are ranks.
-/// The ranks reported failed ("Process name: [[1234,1],3]", "rank 3 with
-/// PID", srun's "tasks 2-3: Exited with exit code 7").
-std::vector<int> failed_ranks_in(const std::string& output, bool ranks_under_srun);
-/// The nodes whose Open MPI daemon (or its Slurm step) went away.
-std::vector<std::string> lost_nodes_in(const std::string& output, bool ranks_under_srun);
-
 /// Runs the attempt to its end. No process of it is left behind when it returns.
 AttemptResult run_attempt(const AttemptOptions& options);
 

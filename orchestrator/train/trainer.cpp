@@ -342,6 +342,11 @@ TrainSummary Trainer::run() {
     maybe_checkpoint(last || (job_.checkpoint.automatic && checkpoint_every_ == 0 &&
                               steps_this_attempt_ == kStepsToMeasure));
   }
+  if (heartbeat_) {
+    // Done: the launcher stops watching this rank, and learns of the last save.
+    beat_.done = true;
+    heartbeat_->update(beat_);
+  }
   finish(wall_start);
   return summary_;
 }

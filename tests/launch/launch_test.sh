@@ -277,7 +277,18 @@ PY
     mkdir -p "$work/bad-run" && echo '{"version": 1}' >"$work/bad-run/goodput.json"
     "$dojo" report "$work/bad-run" >"$work/out" 2>&1
     [ $? -eq 1 ] && grep -q "goodput.json: not a goodput ledger" "$work/out" || { cat "$work/out"; fail "dojo report of a bad ledger"; }
-    echo "goodput: lost work, backoff and checkpoints accounted; dojo report prints them"
+    "$dojo" simulate goodput --from-run "$work/exit" --interval-s 1 --mtbf-s 100 --format json >"$work/model" ||
+      fail "simulate goodput --from-run"
+    python3 - "$work/model" "$work/exit/goodput.json" <<'PY' || { cat "$work/model"; fail "the run's costs did not reach the model"; }
+import json, sys
+m = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[2]))["attempts"]
+saves = sum(x["checkpoints"] for x in a)
+assert saves >= 3, a
+assert abs(m["save_seconds"] - sum(x["checkpoint_seconds"] for x in a) / saves) < 1e-9, m
+assert m["restart_seconds"] >= 0.2 and 0 < m["goodput"] < 1, m
+PY
+    echo "goodput: lost work, backoff and checkpoints accounted; dojo report prints them; the model takes the run's costs"
 
     slow=(--set workload.max_steps=300 --set checkpoint.every_steps=50 --set "workload.hidden_layers=[1024, 1024]")
     # Waits until the run in $1 has logged $2 steps.
