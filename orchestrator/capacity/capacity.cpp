@@ -1,5 +1,6 @@
 #include "orchestrator/capacity/capacity.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -87,11 +88,16 @@ double plan_target(const config::PlanConfig& plan, const Date& date) {
 }
 
 Report report(const config::CapacityConfig& capacity, const Date& as_of,
-              std::optional<double> allocated_h100e) {
+              std::optional<double> allocated_h100e,
+              const std::vector<OutOfService>& out_of_service) {
   Report r;
   r.as_of = as_of;
   r.installed_h100e = installed_h100e(capacity, as_of);
   r.online_h100e = online_h100e(capacity, as_of);
+  r.out_of_service = out_of_service;
+  for (const OutOfService& o : out_of_service)
+    r.out_of_service_h100e += o.h100e;
+  r.online_h100e = std::max(0.0, r.online_h100e - r.out_of_service_h100e);
   r.allocated_known = allocated_h100e.has_value();
   r.allocated_h100e = allocated_h100e.value_or(0);
   if (r.allocated_known && r.online_h100e > 0)
@@ -174,6 +180,11 @@ Report report(const config::CapacityConfig& capacity, const Date& as_of,
 }
 
 std::string to_json(const Report& r) {
+  Json out_of_service = Json::array();
+  for (const OutOfService& o : r.out_of_service) {
+    out_of_service.push_back(
+        {{"host", o.host}, {"h100e", number(o.h100e)}, {"cause", o.cause}, {"reason", o.reason}});
+  }
   Json clusters = Json::object();
   for (const auto& [name, c] : r.clusters) {
     clusters[name] = {{"installed_h100e", number(c.installed_h100e)},
@@ -184,6 +195,8 @@ std::string to_json(const Report& r) {
                        {"online_h100e", number(r.online_h100e)},
                        {"allocated_h100e", number(r.allocated_h100e)},
                        {"allocated_known", r.allocated_known},
+                       {"out_of_service_h100e", number(r.out_of_service_h100e)},
+                       {"out_of_service", out_of_service},
                        {"utilisation_ratio", number(r.utilisation_ratio)},
                        {"plan_target_h100e", number(r.plan_target_h100e)},
                        {"plan_final_h100e", number(r.plan_final_h100e)},
@@ -205,6 +218,18 @@ std::string to_json(const Report& r) {
   return report.dump(2) + "\n";
 }
 
+namespace {
+
+/// "gpu-3 (hang), gpu-9 (node_lost)"
+std::string out_of_service_text(const Report& r) {
+  std::string text;
+  for (const OutOfService& o : r.out_of_service)
+    text += (text.empty() ? "" : ", ") + o.host + " (" + o.cause + ")";
+  return text;
+}
+
+}  // namespace
+
 std::string to_table(const Report& r) {
   auto fixed = [](std::optional<double> v, const char* format) {
     if (!v)
@@ -216,7 +241,11 @@ std::string to_table(const Report& r) {
   std::ostringstream out;
   out << "capacity as of " << r.as_of.str() << "\n"
       << "  installed          " << fixed(r.installed_h100e, "%10.0f H100e") << "\n"
-      << "  online             " << fixed(r.online_h100e, "%10.0f H100e") << "\n"
+      << "  online             " << fixed(r.online_h100e, "%10.0f H100e")
+      << (r.out_of_service.empty() ? std::string()
+                                   : "   (" + fixed(r.out_of_service_h100e, "%.1f") +
+                                         " H100e blacklisted: " + out_of_service_text(r) + ")")
+      << "\n"
       << "  allocated          "
       << (r.allocated_known ? fixed(r.allocated_h100e, "%10.1f H100e")
                             : std::string("   unknown (no ledger read)"))

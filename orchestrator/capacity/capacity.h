@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "orchestrator/config/capacity.h"
 
@@ -24,6 +25,15 @@ double online_h100e(const config::CapacityConfig& capacity, const config::Date& 
 /// it, linear or compound interpolation between milestones.
 double plan_target(const config::PlanConfig& plan, const config::Date& date);
 
+/// A node the launchers took out of service (the shared node blacklist of
+/// `dojo nodes`): installed and up in the inventory, not counted online.
+struct OutOfService {
+  std::string host;
+  double h100e = 0;
+  std::string cause;   ///< node_lost, killed or hang
+  std::string reason;  ///< the launcher's one line
+};
+
 struct ClusterCapacity {
   double installed_h100e = 0;
   double online_h100e = 0;
@@ -34,7 +44,11 @@ struct Report {
   double installed_h100e = 0;
   double online_h100e = 0;
   double allocated_h100e = 0;
-  bool allocated_known = false;             ///< false when no ledger was read
+  bool allocated_known = false;  ///< false when no ledger was read
+  /// Blacklisted nodes' H100e, already taken out of online_h100e (the fleet
+  /// total; per-cluster figures do not know a host's cluster).
+  double out_of_service_h100e = 0;
+  std::vector<OutOfService> out_of_service;
   std::optional<double> utilisation_ratio;  ///< allocated / online
   double plan_target_h100e = 0;
   double plan_final_h100e = 0;
@@ -57,9 +71,11 @@ struct Report {
 };
 
 /// Everything the tracker reports for `as_of`; `allocated_h100e` comes from
-/// the launcher's ledger (nullopt: not known).
+/// the launcher's ledger (nullopt: not known), `out_of_service` from its node
+/// blacklist (now only: pass none for another date).
 Report report(const config::CapacityConfig& capacity, const config::Date& as_of,
-              std::optional<double> allocated_h100e);
+              std::optional<double> allocated_h100e,
+              const std::vector<OutOfService>& out_of_service = {});
 
 std::string to_json(const Report& report);
 std::string to_table(const Report& report);

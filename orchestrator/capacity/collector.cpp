@@ -1,5 +1,7 @@
 #include "orchestrator/capacity/collector.h"
 
+#include <map>
+
 #include <prometheus/metric_family.h>
 
 #include <string>
@@ -71,12 +73,16 @@ void Collector::add_nodes(const config::ClusterConfig& cluster) {
   }
 }
 
-std::string Collector::version(const std::filesystem::path& ledger) const {
+std::string Collector::version(const std::vector<std::filesystem::path>& state_files) const {
   std::string v = (fixed_as_of_ ? *fixed_as_of_ : config::Date::today()).str();
-  std::error_code ec;
-  if (!ledger.empty() && std::filesystem::exists(ledger, ec)) {
-    const auto size = std::filesystem::file_size(ledger, ec);
-    const auto time = std::filesystem::last_write_time(ledger, ec);
+  for (const std::filesystem::path& file : state_files) {
+    std::error_code ec;
+    if (file.empty() || !std::filesystem::exists(file, ec)) {
+      v += " -";
+      continue;
+    }
+    const auto size = std::filesystem::file_size(file, ec);
+    const auto time = std::filesystem::last_write_time(file, ec);
     v += " " + std::to_string(size) + " " + std::to_string(time.time_since_epoch().count());
   }
   return v;
@@ -84,7 +90,9 @@ std::string Collector::version(const std::filesystem::path& ledger) const {
 
 std::vector<MetricFamily> Collector::Collect() const {
   const config::Date as_of = fixed_as_of_ ? *fixed_as_of_ : config::Date::today();
-  const Report r = report(capacity_, as_of, allocated_ ? allocated_() : std::nullopt);
+  const std::vector<OutOfService> blacklisted =
+      out_of_service_ && !fixed_as_of_ ? out_of_service_() : std::vector<OutOfService>{};
+  const Report r = report(capacity_, as_of, allocated_ ? allocated_() : std::nullopt, blacklisted);
   std::vector<MetricFamily> out;
 
   // family() hands out a reference into `out`: fill each before the next.
@@ -118,6 +126,21 @@ std::vector<MetricFamily> Collector::Collect() const {
               {"accelerator", n.accelerator},
               {"state", n.state}});
     }
+  }
+  sample(family(out, "dojo_capacity_fleet_online_h100e",
+                "H100-equivalents online in the whole fleet: installed and up, less the nodes "
+                "the launchers blacklisted (the by-cluster series count inventory state only)"),
+         r.online_h100e);
+  if (out_of_service_ && !fixed_as_of_) {
+    std::map<std::string, double> by_cause = {{"hang", 0}, {"killed", 0}, {"node_lost", 0}};
+    for (const OutOfService& o : r.out_of_service)
+      by_cause[o.cause] += o.h100e;
+    auto& blacklisted_family =
+        family(out, "dojo_capacity_out_of_service_h100e",
+               "H100-equivalents of nodes the launchers blacklisted (dojo nodes), by the cause "
+               "that implicated them; not counted online");
+    for (const auto& [cause, h100e] : by_cause)
+      sample(blacklisted_family, h100e, {{"cause", cause}});
   }
   if (r.allocated_known) {
     sample(family(out, "dojo_capacity_allocated_h100e",

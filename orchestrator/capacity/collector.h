@@ -30,14 +30,23 @@ class Collector : public prometheus::Collectable {
   /// Throws dojo::Error (naming the node) for an accelerator without a factor.
   void add_nodes(const config::ClusterConfig& cluster);
 
-  /// Changes whenever Collect() could: the date, or the ledger's size or
-  /// modification time (`ledger` empty: no ledger). For Exporter::cache_while.
-  std::string version(const std::filesystem::path& ledger) const;
+  /// Where the nodes out of service now come from (the launchers' node
+  /// blacklist), asked at every scrape of the live date; their H100e are not
+  /// counted online, and dojo_capacity_out_of_service_h100e{cause} says why.
+  void set_out_of_service(std::function<std::vector<OutOfService>()> source) {
+    out_of_service_ = std::move(source);
+  }
+
+  /// Changes whenever Collect() could: the date, or the size or modification
+  /// time of a state file (the ledger, the blacklist; missing ones count as
+  /// such). For Exporter::cache_while.
+  std::string version(const std::vector<std::filesystem::path>& state_files) const;
 
  private:
   config::CapacityConfig capacity_;
   std::optional<config::Date> fixed_as_of_;
   std::function<std::optional<double>()> allocated_;
+  std::function<std::vector<OutOfService>()> out_of_service_;
   struct NodeSeries {
     std::string cluster, node, accelerator, state;
     double h100e = 0;

@@ -19,6 +19,7 @@
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/launch/ledger.h"
+#include "orchestrator/launch/node_blacklist.h"
 #include "orchestrator/metrics/exporter.h"
 
 namespace dojo::cli {
@@ -81,6 +82,16 @@ std::optional<double> ledger_allocated(const std::filesystem::path& state_dir) {
   for (const launch::Booking& b : launch::Ledger(state_dir).bookings())
     total += b.h100e;
   return total;
+}
+
+/// The launchers' blacklisted nodes, out of service now.
+std::vector<capacity::OutOfService> blacklisted(const std::filesystem::path& state_dir) {
+  std::vector<capacity::OutOfService> nodes;
+  if (!std::filesystem::exists(state_dir / "blacklist.tsv"))
+    return nodes;
+  for (const launch::BlacklistEntry& e : launch::NodeBlacklist(state_dir).active())
+    nodes.push_back({e.host, e.h100e, e.cause, e.reason});
+  return nodes;
 }
 
 config::Date date_arg(const std::string& flag, const std::string& value) {
@@ -161,11 +172,15 @@ int serve(const config::CapacityConfig& capacity, CapacityArgs& a, Streams& io) 
       capacity, a.fixed_as_of, [state_dir = a.state_dir] { return ledger_allocated(state_dir); });
   for (const auto& file : a.cluster_files)
     collector->add_nodes(config::load_cluster(file));
+  collector->set_out_of_service([state_dir = a.state_dir] { return blacklisted(state_dir); });
   metrics::Exporter exporter(*a.listen);
   exporter.add(collector);
   if (a.render_cache == "on") {
     exporter.cache_while(
-        [collector, ledger = a.state_dir / "ledger.tsv"] { return collector->version(ledger); });
+        [collector, files = std::vector<std::filesystem::path>{a.state_dir / "ledger.tsv",
+                                                               a.state_dir / "blacklist.tsv"}] {
+          return collector->version(files);
+        });
   }
   io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
          << (a.listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
@@ -204,7 +219,10 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
   if (a.command == "backfill")
     return backfill(capacity, a, io);
   // Allocated H100e: the launchers' live bookings, when a ledger exists.
-  const capacity::Report r = capacity::report(capacity, a.as_of, ledger_allocated(a.state_dir));
+  // Blacklisted nodes are out of service now: not for a report of another date.
+  const capacity::Report r = capacity::report(
+      capacity, a.as_of, ledger_allocated(a.state_dir),
+      a.fixed_as_of ? std::vector<capacity::OutOfService>{} : blacklisted(a.state_dir));
   if (a.command == "chart") {
     write_file_atomically(a.out_file.string(), capacity::chart_svg(capacity, r));
     io.out << "wrote " << a.out_file.string() << "\n";

@@ -50,6 +50,8 @@ const char* to_string(Badput badput) {
       return "stopped";
     case Badput::kRequeued:
       return "requeued";
+    case Badput::kShutdown:
+      return "shutdown";
   }
   return "?";
 }
@@ -81,6 +83,8 @@ GoodputTotals GoodputLedger::totals(const AttemptRecord* running) const {
       t.badput_seconds[Badput::kDetection] += take(left, a.detect_seconds);
     t.badput_seconds[Badput::kStopped] += take(left, a.stop_seconds);
     t.badput_seconds[Badput::kCheckpoint] += take(left, a.checkpoint_seconds);
+    if (a.cause == "completed")
+      t.badput_seconds[Badput::kShutdown] += take(left, a.tail_seconds);
     // Work past the point a later attempt resumed from was done twice.
     if (i + 1 < all.size() && all[i + 1].resumed_from >= 0 && a.last_step >= 0) {
       const std::int64_t lost = std::max<std::int64_t>(0, a.last_step - all[i + 1].resumed_from);
@@ -109,7 +113,8 @@ json GoodputLedger::to_json() const {
                         {"checkpoint_seconds", a.checkpoint_seconds},
                         {"checkpoints", a.checkpoints},
                         {"detect_seconds", a.detect_seconds},
-                        {"stop_seconds", a.stop_seconds}});
+                        {"stop_seconds", a.stop_seconds},
+                        {"tail_seconds", a.tail_seconds}});
   }
   return {{"version", 1},
           {"setup_seconds", setup_seconds_},
@@ -140,6 +145,7 @@ GoodputLedger GoodputLedger::from_json(const json& doc) {
       r.checkpoints = a.value("checkpoints", 0);
       r.detect_seconds = a.at("detect_seconds").get<double>();
       r.stop_seconds = a.at("stop_seconds").get<double>();
+      r.tail_seconds = a.value("tail_seconds", 0.0);
       ledger.attempts_.push_back(r);
     }
   } catch (const json::exception& e) {

@@ -24,10 +24,11 @@ enum class Badput {
   kBackoff,     ///< the wait before a restart
   kStopped,     ///< from a stop request to the attempt's end (saving, exiting)
   kRequeued,    ///< a Slurm requeue's time between its launchers
+  kShutdown,    ///< a completed attempt after its last step (final evaluation, exit)
 };
 inline constexpr Badput kAllBadput[] = {Badput::kStartup,  Badput::kRestore,   Badput::kCheckpoint,
                                         Badput::kLostWork, Badput::kDetection, Badput::kBackoff,
-                                        Badput::kStopped,  Badput::kRequeued};
+                                        Badput::kStopped,  Badput::kRequeued, Badput::kShutdown};
 const char* to_string(Badput badput);
 
 /// One attempt as measured.
@@ -43,6 +44,7 @@ struct AttemptRecord {
   int checkpoints = 0;            ///< saves seen (rank 0's total grew)
   double detect_seconds = 0;                                       ///< failure to detection
   double stop_seconds = 0;                                         ///< stop request to end
+  double tail_seconds = 0;  ///< after its last step, checkpoint saves aside
 };
 
 struct GoodputTotals {

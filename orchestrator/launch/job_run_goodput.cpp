@@ -77,6 +77,7 @@ AttemptRecord JobRun::attempt_record(int attempt, const AttemptResult* ended) co
     r.last_step = stats_->last_step();
     r.checkpoint_seconds = stats_->checkpoint_seconds();
     r.checkpoints = stats_->checkpoints();
+    r.tail_seconds = stats_->seconds_after_last_step(Clock::now());
   }
   r.step_seconds = figures_.step_seconds;
   if (ended != nullptr) {

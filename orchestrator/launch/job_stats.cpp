@@ -79,6 +79,10 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
       resumed_from_ = beat.step - 1;  // the step before its first one here
       resumed_known_ = true;
     }
+    if (stepped) {
+      last_step_at_ = now;
+      checkpoint_seconds_at_last_step_ = checkpoint_seconds_;
+    }
   }
   if (stepped || beat.sequence > r.sequence || !r.beat) {
     if (stepped && r.beat && first_step_seconds_ < 0)
@@ -94,6 +98,13 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   r.window[r.newest] = {beat.step, beat.step_seconds, beat.comm_seconds, beat.samples};
   r.samples = std::min(kWindow, r.samples + 1);
   return true;
+}
+
+double JobStats::seconds_after_last_step(Clock::time_point now) const {
+  if (last_step_at_ == Clock::time_point{})
+    return 0.0;
+  const double after = seconds_between(last_step_at_, now);
+  return std::max(0.0, after - (checkpoint_seconds_ - checkpoint_seconds_at_last_step_));
 }
 
 double JobStats::oldest_progress_age(Clock::time_point now) const {

@@ -75,6 +75,9 @@ class JobStats {
   double checkpoint_seconds() const { return checkpoint_seconds_; }
   /// Rank 0's checkpoint saves seen this attempt (each growth of its total).
   int checkpoints() const { return checkpoints_; }
+  /// Seconds since rank 0's last step, less the checkpoint saves it reported
+  /// since (evaluation, the final save aside, exit); 0 before its first step.
+  double seconds_after_last_step(Clock::time_point now) const;
   /// Seconds since the slowest rank (of those still running) last made progress.
   double oldest_progress_age(Clock::time_point now) const;
   /// Running ranks without progress for longer than `timeout_s`.
@@ -140,6 +143,8 @@ class JobStats {
   bool resumed_known_ = false;
   double checkpoint_seconds_ = 0;
   int checkpoints_ = 0;
+  Clock::time_point last_step_at_{};
+  double checkpoint_seconds_at_last_step_ = 0;
 };
 
 }  // namespace dojo::launch

@@ -73,7 +73,7 @@ LauncherMetrics::LauncherMetrics(const std::string& job, int ranks, double h100e
                             .Help(
                                 "Seconds of the job's wall time that trained nothing kept, by "
                                 "cause (startup, restore, checkpoint, lost_work, detection, "
-                                "backoff, stopped, requeued).")
+                                "backoff, stopped, requeued, shutdown).")
                             .Register(*registry_);
   for (Badput b : kAllBadput)
     badput_[b] = {&badput_family.Add({{"job_name", job}, {"cause", to_string(b)}}), 0.0};

@@ -22,6 +22,19 @@ Date d(const char* text) {
 
 }  // namespace
 
+TEST_CASE("blacklisted nodes are not counted online, and the report says which and why") {
+  const auto c = seed();
+  const capacity::Report plain = capacity::report(c, d("2024-06-30"), 1000.0);
+  const capacity::Report r = capacity::report(c, d("2024-06-30"), 1000.0,
+                                              {{"gpu-7", 16.0, "hang", "no progress for 120 s"}});
+  CHECK(r.online_h100e == doctest::Approx(plain.online_h100e - 16.0));
+  CHECK(r.out_of_service_h100e == 16.0);
+  CHECK(*r.utilisation_ratio == doctest::Approx(1000.0 / r.online_h100e));
+  CHECK(capacity::to_table(r).find("H100e blacklisted: gpu-7 (hang))") != std::string::npos);
+  CHECK(capacity::to_json(r).find("\"reason\": \"no progress for 120 s\"") != std::string::npos);
+  CHECK(capacity::to_table(plain).find("blacklisted") == std::string::npos);
+}
+
 TEST_CASE("the seed reaches 35,000 H100e at the end of Q1 2024 after more than 130% growth") {
   const auto c = seed();
   CHECK(capacity::online_h100e(c, d("2023-12-31")) <= 15200);

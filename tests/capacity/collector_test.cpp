@@ -3,6 +3,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <map>
 #include <set>
 
 #include "orchestrator/capacity/collector.h"
@@ -44,6 +45,31 @@ TEST_CASE("the exporter serves allocated H100e and utilisation only when the led
   const auto* utilisation = find(with, "dojo_capacity_utilisation_ratio");
   REQUIRE(utilisation != nullptr);
   CHECK(utilisation->metric.at(0).gauge.value == doctest::Approx(5000.0 / online_total));
+}
+
+TEST_CASE("blacklisted nodes are out of service at the live date: not online, with the cause") {
+  Collector live(seed(), std::nullopt, {});
+  const double before =
+      find(live.Collect(), "dojo_capacity_fleet_online_h100e")->metric.at(0).gauge.value;
+  CHECK(find(live.Collect(), "dojo_capacity_out_of_service_h100e") == nullptr);
+  live.set_out_of_service([] {
+    return std::vector<OutOfService>{{"gpu-7", 8.0, "hang", "no progress"},
+                                     {"gpu-9", 4.0, "node_lost", "daemon gone"}};
+  });
+  const auto with = live.Collect();
+  CHECK(find(with, "dojo_capacity_fleet_online_h100e")->metric.at(0).gauge.value ==
+        doctest::Approx(before - 12.0));
+  const auto* out = find(with, "dojo_capacity_out_of_service_h100e");
+  REQUIRE(out != nullptr);
+  std::map<std::string, double> by_cause;
+  for (const auto& m : out->metric)
+    by_cause[m.label.at(0).value] = m.gauge.value;
+  CHECK(by_cause ==
+        std::map<std::string, double>{{"hang", 8.0}, {"killed", 0.0}, {"node_lost", 4.0}});
+  // A report of a fixed date is not today's: the blacklist does not apply.
+  Collector fixed(seed(), config::Date::parse("2024-06-30"), {});
+  fixed.set_out_of_service([] { return std::vector<OutOfService>{{"gpu-7", 8.0, "hang", ""}}; });
+  CHECK(find(fixed.Collect(), "dojo_capacity_out_of_service_h100e") == nullptr);
 }
 
 TEST_CASE("the exporter's labels are bounded to cluster, pool, accelerator and state") {

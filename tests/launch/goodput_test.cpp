@@ -42,6 +42,7 @@ TEST_CASE("a killed attempt's work past the next one's resume point is lost work
   ledger.add_backoff(2.0);
   AttemptRecord second = attempt(1, "completed", 20.0, 1.5, 100, 400, 0.05);
   second.checkpoint_seconds = 0.6;
+  second.tail_seconds = 0.5;  // the final evaluation
   ledger.add_attempt(second);
   const GoodputTotals t = ledger.totals();
   CHECK(t.badput_seconds.at(Badput::kStartup) == doctest::Approx(1.5));  // setup + first start
@@ -52,7 +53,8 @@ TEST_CASE("a killed attempt's work past the next one's resume point is lost work
   CHECK(t.badput_seconds.at(Badput::kLostWork) == doctest::Approx(1.5));  // 30 x 0.05 s
   CHECK(t.total_seconds == doctest::Approx(32.5));
   CHECK(sum(t) == doctest::Approx(t.total_seconds));
-  CHECK(t.productive_seconds == doctest::Approx(32.5 - 1.5 - 1.5 - 2.0 - 1.0 - 1.5));
+  CHECK(t.badput_seconds.at(Badput::kShutdown) == doctest::Approx(0.5));
+  CHECK(t.productive_seconds == doctest::Approx(32.5 - 1.5 - 1.5 - 2.0 - 1.0 - 1.5 - 0.5));
   CHECK(t.ratio() == doctest::Approx(t.productive_seconds / 32.5));
 }
 

@@ -122,6 +122,14 @@ GOLDEN
     grep -q '"event":"blacklisted","host":"'"$bad"'","cause":"killed","cooldown_s":600' "$work/a/events.jsonl" || fail "no blacklisted event"
     "$dojo" nodes --state-dir "$work/state" >"$work/nodes" || fail "dojo nodes"
     grep -Eq "^$bad +(59[0-9]|600) +killed +sh +" "$work/nodes" || { cat "$work/nodes"; fail "dojo nodes does not list $bad"; }
+    # The capacity tracker does not count it online, and says why.
+    "$dojo" capacity report --config "$root/configs/capacity/tesla-2024.yaml" --state-dir "$work/state" >"$work/cap" ||
+      fail "dojo capacity report"
+    grep -Eq "^  online +[0-9]+ H100e   \([0-9.]+ H100e blacklisted: $bad \(killed\)\)$" "$work/cap" ||
+      { cat "$work/cap"; fail "the capacity report counts the blacklisted node online"; }
+    "$dojo" capacity report --config "$root/configs/capacity/tesla-2024.yaml" --state-dir "$work/state" --format json |
+      python3 -c 'import json,sys; r=json.load(sys.stdin); o=r["out_of_service"]; assert len(o)==1 and o[0]["cause"]=="killed" and r["out_of_service_h100e"]>0, r' ||
+      fail "capacity report --format json: out_of_service"
     "$dojo" launch -np 2 "${quick[@]}" --run-dir "$work/b" -- true >"$work/out" 2>&1 || { cat "$work/out"; fail "a job beside the blacklisted node"; }
     grep -q "note: node $bad is blacklisted for another" "$work/out" || { cat "$work/out"; fail "no note of the blacklisted node"; }
     ! grep -q "^$bad " "$work/b/hostfile" || fail "a later job was placed on the blacklisted node"
@@ -256,7 +264,7 @@ g = s["goodput"]
 assert s["test_accuracy"] > 0 and g["attempts"] == 2, s
 assert 0 < g["ratio"] < 1, g
 assert set(g["badput_seconds"]) == {"startup", "restore", "checkpoint", "lost_work", "detection",
-                                    "backoff", "stopped", "requeued"}, g
+                                    "backoff", "stopped", "requeued", "shutdown"}, g
 assert 1 <= g["lost_steps"] <= 11 and g["badput_seconds"]["lost_work"] > 0, g
 assert g["badput_seconds"]["backoff"] >= 0.2 and g["badput_seconds"]["checkpoint"] > 0, g
 total = g["productive_seconds"] + sum(g["badput_seconds"].values())
