@@ -184,10 +184,10 @@ MeasuredCosts measured_costs(const GoodputLedger& ledger) {
     m.save_seconds = saving / m.saves;
   if (m.restarts > 0) {
     const GoodputTotals t = ledger.totals();
-    m.restart_seconds = (t.badput_seconds.at(Badput::kDetection) +
-                         t.badput_seconds.at(Badput::kBackoff) +
-                         t.badput_seconds.at(Badput::kRestore)) /
-                        m.restarts;
+    m.restart_seconds =
+        (t.badput_seconds.at(Badput::kDetection) + t.badput_seconds.at(Badput::kBackoff) +
+         t.badput_seconds.at(Badput::kRestore)) /
+        m.restarts;
   }
   return m;
 }

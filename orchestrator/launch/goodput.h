@@ -28,7 +28,7 @@ enum class Badput {
 };
 inline constexpr Badput kAllBadput[] = {Badput::kStartup,  Badput::kRestore,   Badput::kCheckpoint,
                                         Badput::kLostWork, Badput::kDetection, Badput::kBackoff,
-                                        Badput::kStopped,  Badput::kRequeued, Badput::kShutdown};
+                                        Badput::kStopped,  Badput::kRequeued,  Badput::kShutdown};
 const char* to_string(Badput badput);
 
 /// One attempt as measured.
@@ -41,10 +41,10 @@ struct AttemptRecord {
   std::int64_t last_step = -1;     ///< the last step it finished; -1: none
   double step_seconds = std::numeric_limits<double>::quiet_NaN();  ///< measured per step
   double checkpoint_seconds = 0;                                   ///< saving checkpoints
-  int checkpoints = 0;            ///< saves seen (rank 0's total grew)
-  double detect_seconds = 0;                                       ///< failure to detection
-  double stop_seconds = 0;                                         ///< stop request to end
-  double tail_seconds = 0;  ///< after its last step, checkpoint saves aside
+  int checkpoints = 0;        ///< saves seen (rank 0's total grew)
+  double detect_seconds = 0;  ///< failure to detection
+  double stop_seconds = 0;    ///< stop request to end
+  double tail_seconds = 0;    ///< after its last step, checkpoint saves aside
 };
 
 struct GoodputTotals {

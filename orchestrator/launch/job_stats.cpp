@@ -67,6 +67,7 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   r.last_beat = now;
   r.done = beat.done;
   r.collective = beat.collective;
+  r.collective_sequence = beat.sequence;
   if (!std::isnan(beat.loss))
     r.loss = beat.loss;
   const bool stepped = beat.step > r.step;
@@ -98,6 +99,30 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   r.window[r.newest] = {beat.step, beat.step_seconds, beat.comm_seconds, beat.samples};
   r.samples = std::min(kWindow, r.samples + 1);
   return true;
+}
+
+std::string JobStats::collective_mismatch(double persist_s, Clock::time_point now) {
+  std::map<std::uint64_t, int> first_in;  // sequence -> the first rank seen in it
+  std::string found;
+  for (int i = 0; i < ranks() && found.empty(); ++i) {
+    const Rank& r = ranks_[static_cast<std::size_t>(i)];
+    if (r.done || r.collective.empty())
+      continue;
+    const auto [it, fresh] = first_in.emplace(r.collective_sequence, i);
+    const Rank& other = ranks_[static_cast<std::size_t>(it->second)];
+    if (!fresh && other.collective != r.collective) {
+      const std::string seq = " #" + std::to_string(r.collective_sequence);
+      found = "collective mismatch: rank " + std::to_string(it->second) + " on " +
+              hosts_[static_cast<std::size_t>(it->second)] + " in " + other.collective + seq +
+              ", rank " + std::to_string(i) + " on " + hosts_[static_cast<std::size_t>(i)] +
+              " in " + r.collective + seq + ": the ranks disagree on the collective sequence";
+    }
+  }
+  if (found != mismatch_) {
+    mismatch_ = found;
+    mismatch_since_ = now;
+  }
+  return !mismatch_.empty() && seconds_between(mismatch_since_, now) >= persist_s ? mismatch_ : "";
 }
 
 double JobStats::seconds_after_last_step(Clock::time_point now) const {

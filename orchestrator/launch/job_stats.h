@@ -94,6 +94,13 @@ class JobStats {
   /// "rank 1 on node-2 (step 5, in all_reduce #12)"
   std::string describe(int rank) const;
 
+  /// Two running ranks inside collectives of the same sequence number but of
+  /// different operations (one in barrier #78, another in all_reduce #78):
+  /// they can never meet. Once seen for `persist_s`, the line naming both
+  /// ("collective mismatch: rank 0 on n1 in barrier #78, rank 1 on n2 in
+  /// all_reduce #78"); else "".
+  std::string collective_mismatch(double persist_s, Clock::time_point now);
+
   JobFigures figures() const;
   /// Ranks that just became stragglers under the policy; each is reported
   /// once an attempt. Call about once a second.
@@ -119,6 +126,7 @@ class JobStats {
     std::uint64_t sequence = 0;
     double loss = std::numeric_limits<double>::quiet_NaN();
     std::string collective;
+    std::uint64_t collective_sequence = 0;  ///< the sequence its latest beat named with it
     Sample window[kWindow];
     std::size_t samples = 0;        ///< in the window so far (at most kWindow)
     std::size_t newest = 0;         ///< index of the newest
@@ -143,6 +151,8 @@ class JobStats {
   bool resumed_known_ = false;
   double checkpoint_seconds_ = 0;
   int checkpoints_ = 0;
+  std::string mismatch_;  ///< the mismatch seen, and since when
+  Clock::time_point mismatch_since_{};
   Clock::time_point last_step_at_{};
   double checkpoint_seconds_at_last_step_ = 0;
 };

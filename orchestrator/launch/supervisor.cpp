@@ -84,6 +84,10 @@ constexpr double kPipeDrainSeconds = 5.0;
 constexpr double kReportSlackSeconds = 3.0;
 /// Heartbeats taken at most at once before the output is read again.
 constexpr std::size_t kHeartbeatsPerRound = 1 << 16;
+/// Ranks in different collectives of one sequence number for this long are
+/// ended as a hang: they can never meet (two heartbeats, so that no stale
+/// line decides).
+constexpr double kMismatchSeconds = 2.0;
 /// A rank that exited with a code (not a signal) may be the victim of a lost
 /// peer or node: mpirun gets this long to name a lost node before the
 /// attempt ends on the rank's own report. A signal ends it at once.
@@ -158,6 +162,7 @@ class Attempt {
       if (options_.heartbeats != nullptr) {
         receive_heartbeats();
         check_rank_exits();
+        check_mismatch();
         check_hang();
       }
       check_wall_time();
@@ -268,6 +273,20 @@ class Attempt {
     result_.reason = std::move(reason);
     killed_ = true;
     kill_group(SIGKILL);
+  }
+
+  /// Ranks that disagree on the collective sequence wait for each other until
+  /// the collective's deadline (300 s by default): end the attempt now.
+  void check_mismatch() {
+    if (!acting())
+      return;
+    const std::string mismatch =
+        options_.stats->collective_mismatch(kMismatchSeconds, Clock::now());
+    if (mismatch.empty())
+      return;
+    result_.detected_by = "heartbeats";
+    result_.detect_seconds = kMismatchSeconds;
+    end_by_killing(AttemptResult::Outcome::kHung, mismatch);
   }
 
   void check_hang() {

@@ -70,7 +70,11 @@ void Trainer::maybe_checkpoint(bool force) {
   }
   // Every rank waits for the save, so a rank never runs ahead of a checkpoint
   // that a failure right now would need.
+  if (heartbeat_)
+    heartbeat_->in_collective("barrier", comm_.sequence());
   comm_.barrier();
+  if (heartbeat_)
+    heartbeat_->in_collective("", comm_.sequence());
   const double seconds = seconds_since(start);
   last_checkpoint_step_ = state_.step;
   ++summary_.checkpoints;

@@ -158,6 +158,12 @@ PY
     grep -q '"event":"hung","attempt":0,"cause":"hang",.*"ranks":\[1\]' "$work/hang/events.jsonl" || fail "the hung event does not blame rank 1"
     grep -q "resumed from step 9 (attempt 1)" "$work/hang.out" || fail "attempt 1 did not resume from the checkpoint"
     no_orphans
+    echo "rank 1 enters a barrier while rank 0 waits in the all-reduce of the same number: a mismatch, before the hang timeout"
+    TRAIN_MISMATCH=1:15 run mismatch 2
+    [ "$rc" -eq 0 ] || { cat "$work/mismatch.out"; fail "the job did not complete after the mismatch ($rc)"; }
+    grep -Eq "attempt 0 hung: collective mismatch: rank 0 on localhost in all_reduce #([0-9]+), rank 1 on localhost in barrier #\1: the ranks disagree on the collective sequence; cause: hang" "$work/mismatch.out" ||
+      { grep "dojo launch" "$work/mismatch.out"; fail "the mismatch is not reported naming both operations"; }
+    no_orphans
     ;;
   stop)
     echo "SIGTERM to dojorun: the script saves and exits 3; the next run resumes"

@@ -11,6 +11,8 @@ Test behaviour comes from the environment:
   TRAIN_FREEZE=R:S         rank R stops itself (SIGSTOP) inside the all-reduce of step S
                            of attempt 0, after a heartbeat has said where it is
   TRAIN_FAIL=R:S           rank R exits 7 at step S of attempt 0
+  TRAIN_MISMATCH=R:S       rank R enters a barrier instead of the all-reduce of step S
+                           of attempt 0, and waits there
 """
 
 import json
@@ -106,6 +108,7 @@ def main():
     sleep_s = float(os.environ.get("TRAIN_STEP_SLEEP_S", "0.02"))
     slow = os.environ.get("TRAIN_SLOW_RANK")
     freeze, fail = env_pair("TRAIN_FREEZE"), env_pair("TRAIN_FAIL")
+    mismatch = env_pair("TRAIN_MISMATCH")
     batch = dojo_job.batch_share() or 16
     ckpt = os.path.join(dojo_job.checkpoint_dir(), "ckpt.json")
     w, start = [0.0] * DIM, 0
@@ -130,6 +133,10 @@ def main():
         if fail and fail == (rank, step) and dojo_job.attempt() == 0:
             print("rank %d: failing at step %d" % (rank, step), flush=True)
             sys.exit(7)
+        if mismatch and mismatch == (rank, step) and dojo_job.attempt() == 0:
+            print("rank %d: entering a barrier the others never enter, at step %d" % (rank, step), flush=True)
+            with dojo_job.collective("barrier"):
+                time.sleep(600)
         with dojo_job.collective("all_reduce"):
             if freeze and freeze == (rank, step) and dojo_job.attempt() == 0:
                 print("rank %d: freezing in the all-reduce of step %d" % (rank, step), flush=True)

@@ -178,3 +178,21 @@ TEST_CASE("a hang report names eight ranks and counts the rest") {
   CHECK(report.find("rank 8 on h") == std::string::npos);
   CHECK(report.find("and 12 more") != std::string::npos);
 }
+
+TEST_CASE("ranks in different collectives of one number are a mismatch once it lasts") {
+  JobStats stats = four_ranks();
+  for (int r = 0; r < 4; ++r)
+    stats.add(beat(r, 77, 0.1, 0.01, "all_reduce"), at(1));  // all in all_reduce #78
+  CHECK(stats.collective_mismatch(2.0, at(1)).empty());
+  stats.add(beat(2, 77, 0.1, 0.01, "barrier"), at(2));   // rank 2 in barrier #78
+  CHECK(stats.collective_mismatch(2.0, at(2)).empty());  // not yet for 2 s
+  CHECK(stats.collective_mismatch(2.0, at(3.5)).empty());
+  CHECK(stats.collective_mismatch(2.0, at(4.1)) ==
+        "collective mismatch: rank 0 on n0 in all_reduce #78, rank 2 on n2 in barrier #78: the "
+        "ranks disagree on the collective sequence");
+  // Different numbers, or a rank outside any collective, are not a mismatch.
+  stats.add(beat(2, 78, 0.1, 0.01, "barrier"), at(5));  // barrier #79
+  CHECK(stats.collective_mismatch(0.0, at(5)).empty());
+  stats.add(beat(2, 79, 0.1, 0.01, ""), at(6));
+  CHECK(stats.collective_mismatch(0.0, at(6)).empty());
+}
