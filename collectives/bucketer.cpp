@@ -133,8 +133,8 @@ void Bucketer::launch_ready_buckets() {
   while (next_launch_ < plan_.buckets.size() && missing_[next_launch_] == 0) {
     const BucketPlan::Bucket& b = plan_.buckets[next_launch_];
     const DType wire = options_.bf16_compression ? DType::kBF16 : DType::kF32;
-    works_.push_back(
-        comm_.all_reduce_async(*fusion_, b.offset * size_of(wire), b.count, wire, ReduceOp::kSum));
+    works_.push_back(comm_.all_reduce_async(*fusion_, b.offset * size_of(wire), b.count, wire,
+                                            ReduceOp::kSum, static_cast<int>(next_launch_)));
     ++next_launch_;
   }
 }

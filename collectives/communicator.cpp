@@ -1,6 +1,7 @@
 #include "collectives/communicator.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -69,6 +70,10 @@ Communicator::Communicator(std::string backend, const Bootstrap& bootstrap,
       local_size_(bootstrap.local_size()),
       host_(this_host()),
       options_(std::move(options)) {
+  // DOJO_FLIGHT_RECORDER=0 turns the recorder off (scripts/bench-flight
+  // measures what it costs against that).
+  const char* flight = std::getenv("DOJO_FLIGHT_RECORDER");
+  flight_enabled_ = flight == nullptr || std::string(flight) != "0";
   if (!(options_.timeout.count() > 0)) {
     throw Error("collective timeout must be greater than 0 seconds");
   }
@@ -96,7 +101,8 @@ CollectiveContext Communicator::context(const char* op, std::uint64_t bytes) con
   return c;
 }
 
-std::shared_ptr<WorkState> Communicator::new_work(const char* op, std::uint64_t bytes) {
+std::shared_ptr<WorkState> Communicator::new_work(const char* op, std::uint64_t bytes,
+                                                  const char* dtype, int bucket) {
   if (broken_.load()) {
     throw CollectiveError(context(op, bytes),
                           "the communicator is unusable after an earlier collective's deadline "
@@ -108,6 +114,8 @@ std::shared_ptr<WorkState> Communicator::new_work(const char* op, std::uint64_t 
   auto work = std::make_shared<WorkState>(std::move(c), deadline);
   if (watchdog_)
     watchdog_->track(work);
+  if (flight_enabled_)
+    flight_.add(work, dtype, bucket);
   return work;
 }
 
@@ -136,13 +144,13 @@ Work Communicator::all_reduce_async(const void* send, void* recv, std::size_t co
     throw CollectiveError(context("all_reduce", bytes),
                           std::string("avg is not defined for ") + to_string(dtype));
   }
-  auto work = new_work("all_reduce", bytes);
+  auto work = new_work("all_reduce", bytes, to_string(dtype));
   start_all_reduce(work, send, recv, count, dtype, op);
   return Work(work);
 }
 
 Work Communicator::all_reduce_async(CommBuffer& buffer, std::size_t offset_bytes, std::size_t count,
-                                    DType dtype, ReduceOp op) {
+                                    DType dtype, ReduceOp op, int bucket) {
   const std::uint64_t bytes = count * size_of(dtype);
   if (offset_bytes > buffer.bytes() || bytes > buffer.bytes() - offset_bytes) {
     throw CollectiveError(context("all_reduce", bytes),
@@ -157,7 +165,7 @@ Work Communicator::all_reduce_async(CommBuffer& buffer, std::size_t offset_bytes
     throw CollectiveError(context("all_reduce", bytes),
                           std::string("avg is not defined for ") + to_string(dtype));
   }
-  auto work = new_work("all_reduce", bytes);
+  auto work = new_work("all_reduce", bytes, to_string(dtype), bucket);
   start_buffer_all_reduce(work, buffer, offset_bytes, count, dtype, op);
   return Work(work);
 }
@@ -171,7 +179,7 @@ Work Communicator::broadcast_async(void* data, std::size_t count, DType dtype, i
   }
   if (count > 0 && data == nullptr)
     throw CollectiveError(context("broadcast", bytes), "null buffer");
-  auto work = new_work("broadcast", bytes);
+  auto work = new_work("broadcast", bytes, to_string(dtype));
   start_broadcast(work, data, count, dtype, root);
   return Work(work);
 }
@@ -181,13 +189,13 @@ Work Communicator::all_gather_async(const void* send, void* recv, std::size_t co
   if (count > 0 && (send == nullptr || recv == nullptr)) {
     throw CollectiveError(context("all_gather", bytes), "null buffer");
   }
-  auto work = new_work("all_gather", bytes);
+  auto work = new_work("all_gather", bytes, to_string(dtype));
   start_all_gather(work, send, recv, count, dtype);
   return Work(work);
 }
 
 Work Communicator::barrier_async() {
-  auto work = new_work("barrier", 0);
+  auto work = new_work("barrier", 0, "-");
   start_barrier(work);
   return Work(work);
 }

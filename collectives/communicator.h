@@ -21,6 +21,7 @@
 
 #include "collectives/bootstrap.h"
 #include "collectives/dtype.h"
+#include "collectives/flight_recorder.h"
 #include "collectives/work.h"
 
 namespace dojo::collectives {
@@ -86,12 +87,15 @@ class Communicator {
 
   /// Number of collectives issued so far; the n-th has sequence number n.
   std::uint64_t sequence() const { return sequence_.load(); }
+  /// The last 1,000 collectives of this communicator, for hang reports.
+  const FlightRecorder& flight_recorder() const { return flight_; }
 
   /// recv = op over all ranks of send (count elements). send == recv is in place.
   Work all_reduce_async(const void* send, void* recv, std::size_t count, DType dtype, ReduceOp op);
-  /// In place on elements of a buffer from allocate(), starting at offset_bytes.
+  /// In place on elements of a buffer from allocate(), starting at offset_bytes;
+  /// `bucket` names the gradient bucket in the flight recorder (-1: none).
   Work all_reduce_async(CommBuffer& buffer, std::size_t offset_bytes, std::size_t count,
-                        DType dtype, ReduceOp op);
+                        DType dtype, ReduceOp op, int bucket = -1);
   /// Every rank's data becomes root's data.
   Work broadcast_async(void* data, std::size_t count, DType dtype, int root);
   /// recv (size() * count elements) = every rank's send, by rank.
@@ -162,7 +166,8 @@ class Communicator {
   CollectiveContext context(const char* op, std::uint64_t bytes) const;
 
  private:
-  std::shared_ptr<WorkState> new_work(const char* op, std::uint64_t bytes);
+  std::shared_ptr<WorkState> new_work(const char* op, std::uint64_t bytes, const char* dtype,
+                                      int bucket = -1);
   void on_deadline(const std::shared_ptr<WorkState>& work);
 
   std::string backend_;
@@ -175,6 +180,8 @@ class Communicator {
   std::atomic<std::uint64_t> sequence_{0};
   std::atomic<bool> broken_{false};
   std::unique_ptr<Watchdog> watchdog_;
+  FlightRecorder flight_;
+  bool flight_enabled_ = true;
 };
 
 using BackendFactory =

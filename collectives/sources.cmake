@@ -6,6 +6,7 @@ set(DOJO_COLLECTIVES_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/communicator.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dtype.cpp
   ${CMAKE_CURRENT_LIST_DIR}/error.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/flight_recorder.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_shapes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/op_queue.cpp
   ${CMAKE_CURRENT_LIST_DIR}/watchdog.cpp

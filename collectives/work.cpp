@@ -53,6 +53,11 @@ bool WorkState::wait_until(Clock::time_point until) const {
   return changed_.wait_until(lock, until, [&] { return finished_; });
 }
 
+bool WorkState::failed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return error_ != nullptr;
+}
+
 void WorkState::rethrow_if_failed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (error_)

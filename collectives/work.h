@@ -29,6 +29,8 @@ class WorkState {
   bool wait_until(Clock::time_point until) const;
   /// Rethrows the stored error, if any.
   void rethrow_if_failed() const;
+  /// Whether it finished with an error.
+  bool failed() const;
 
   const CollectiveContext& context() const { return context_; }
   Clock::time_point started() const { return started_; }

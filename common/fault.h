@@ -11,7 +11,11 @@ namespace dojo {
 /// visit (1 = the first). One point at a time; re-arming replaces it.
 void arm_kill_fault(const std::string& point, long hit);
 
-/// A place a test may kill this process: "step.compute", "step.allreduce",
+/// Arms `point` to stall this process's calling thread forever on its
+/// `hit`-th visit (a rank stuck outside any collective, still alive).
+void arm_stall_fault(const std::string& point, long hit);
+
+/// A place a test may kill (or stall) this process: "step.compute", "step.allreduce",
 /// "checkpoint.write". Before dying it writes one line to stderr naming the
 /// point, the hit and the wall-clock time in milliseconds since the epoch.
 void fault_point(const char* point);

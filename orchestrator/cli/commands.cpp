@@ -13,6 +13,7 @@ int run_launch(std::span<const std::string> args, Streams& io);
 int run_slurm(std::span<const std::string> args, Streams& io);
 int run_nodes(std::span<const std::string> args, Streams& io);
 int run_report(std::span<const std::string> args, Streams& io);
+int run_flight(std::span<const std::string> args, Streams& io);
 int run_submit(std::span<const std::string> args, Streams& io);
 int run_simulate(std::span<const std::string> args, Streams& io);
 int run_validate(std::span<const std::string> args, Streams& io);
@@ -20,7 +21,7 @@ int run_version(std::span<const std::string> args, Streams& io);
 int run_worker(std::span<const std::string> args, Streams& io);
 
 std::span<const Command> commands() {
-  static const std::array<Command, 13> kCommands = {{
+  static const std::array<Command, 14> kCommands = {{
       {"bench", "benchmarks: allreduce (nccl-tests style, beside raw MPI; under mpirun), node",
        "dojo bench allreduce [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]\n"
        "                     [--dtype f32|f16|bf16|f64|i32|i64] [--op sum|avg|min|max]\n"
@@ -47,6 +48,9 @@ std::span<const Command> commands() {
        "dojo checkpoint verify FILE_OR_DIR...", run_checkpoint},
       {"exec", "run a command with its rank's torchrun environment (used by dojo launch)",
        "dojo exec -- COMMAND ARGS...   (under mpirun)", run_exec},
+      {"flight",
+       "a hung attempt's flight-recorder verdict again, and each rank's latest collectives",
+       "dojo flight RUN_DIR [--records N]", run_flight},
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
        "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
        "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"

@@ -61,8 +61,9 @@ WorkerArgs parse_worker_args(std::span<const std::string> args) {
 /// Fault injection for the reliability tests, from the environment.
 /// DOJO_FAULT_RANK picks the rank (default all), DOJO_FAULT_ATTEMPTS the
 /// attempts ("0,1"; default the first); DOJO_FAULT_EXIT_AT_STEP,
-/// DOJO_FAULT_CLOCK_SKEW and DOJO_FAULT_KILL=POINT:HIT (SIGKILL at the HIT-th
-/// visit of step.compute, step.allreduce or checkpoint.write) say what happens.
+/// DOJO_FAULT_CLOCK_SKEW, DOJO_FAULT_KILL=POINT:HIT (SIGKILL at the HIT-th
+/// visit of step.compute, step.allreduce or checkpoint.write) and
+/// DOJO_FAULT_STALL=POINT:HIT (stuck there for good) say what happens.
 void arm_faults(train::WorkerOptions& options) {
   const std::optional<std::int64_t> fault_rank = env_integer("DOJO_FAULT_RANK", 0, 1 << 30);
   // RANK from dojo-exec (under mpirun or srun), else Open MPI's own.
@@ -85,6 +86,15 @@ void arm_faults(train::WorkerOptions& options) {
     if (!hit || *hit < 1)
       throw UsageError("DOJO_FAULT_KILL expects POINT:HIT, got \"" + spec + "\"");
     arm_kill_fault(spec.substr(0, colon), static_cast<long>(*hit));
+  }
+  if (const char* stall = std::getenv("DOJO_FAULT_STALL")) {
+    const std::string spec = stall;
+    const std::size_t colon = spec.rfind(':');
+    const std::optional<std::int64_t> hit =
+        colon == std::string::npos ? std::nullopt : parse_integer(spec.substr(colon + 1));
+    if (!hit || *hit < 1)
+      throw UsageError("DOJO_FAULT_STALL expects POINT:HIT, got \"" + spec + "\"");
+    arm_stall_fault(spec.substr(0, colon), static_cast<long>(*hit));
   }
 }
 
@@ -116,6 +126,9 @@ int run_worker(std::span<const std::string> args, Streams& io) {
   }
   train::WorkerOptions options = worker_options(w, job);
 
+  // SIGUSR2 is the launcher's request for the flight recorder during a hang:
+  // ignored until the trainer's responder answers it, never fatal.
+  ::signal(SIGUSR2, SIG_IGN);
   struct sigaction action {};
   action.sa_handler = request_stop;
   sigemptyset(&action.sa_mask);

@@ -103,6 +103,20 @@ std::optional<Heartbeat> parse_exit(const std::string_view (&f)[15], std::size_t
   return b;
 }
 
+std::optional<Heartbeat> parse_flight(const std::string_view (&f)[15], std::size_t n) {
+  Heartbeat b;
+  int version = 0;
+  b.flight_end = f[0] == "dojo-flight-end";
+  if (n != (b.flight_end ? 7u : 14u) || !read(f[1], version) || version != 1 ||
+      !read(f[3], b.attempt) || !read(f[4], b.rank) || b.rank < 0 || b.attempt < 0)
+    return std::nullopt;
+  b.job = f[2];
+  b.host = f[5];
+  for (std::size_t i = 6; i < n; ++i)
+    b.flight_record += (i > 6 ? " " : "") + std::string(f[i]);
+  return b;
+}
+
 }  // namespace
 
 std::optional<Heartbeat> parse(std::string_view line) {
@@ -112,6 +126,8 @@ std::optional<Heartbeat> parse(std::string_view line) {
   const std::size_t n = split(line, f);
   if (n > 0 && f[0] == "dojo-exit")
     return parse_exit(f, n);
+  if (n > 0 && (f[0] == "dojo-flight" || f[0] == "dojo-flight-end"))
+    return parse_flight(f, n);
   Heartbeat b;
   int version = 0;
   if ((n != 8 && n != 14 && n != 15) || f[0] != "dojo-heartbeat" || !read(f[1], version) ||

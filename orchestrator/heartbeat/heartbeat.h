@@ -25,6 +25,12 @@
 //   dojo-exit 1 JOB ATTEMPT RANK HOST HOW VALUE
 //
 // HOW is "code" (VALUE the exit code) or "signal" (VALUE the signal number).
+//
+// Asked for its flight recorder (SIGUSR2 during a hang), a built-in rank
+// sends its latest collectives, then an end line:
+//
+//   dojo-flight 1 JOB ATTEMPT RANK HOST SEQ OP BYTES DTYPE BUCKET STARTED_AGO FINISHED_AGO STATE
+//   dojo-flight-end 1 JOB ATTEMPT RANK HOST COUNT
 
 #include <condition_variable>
 #include <cstdint>
@@ -58,6 +64,11 @@ struct Heartbeat {
   bool exited = false;
   int exit_code = 0;
   int exit_signal = 0;
+  /// A dojo-flight line: the record's fields after HOST; a dojo-flight-end
+  /// line sets `flight_end` (and the record holds COUNT).
+  std::string flight_record;
+  bool flight_end = false;
+  bool is_flight() const { return flight_end || !flight_record.empty(); }
 };
 
 /// The longest line a receiver reads; longer datagrams are cut and refused.

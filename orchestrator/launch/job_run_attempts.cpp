@@ -103,7 +103,7 @@ void JobRun::write_summary(const std::string& status) {
                         {"status", status},
                         {"measured_by", "launcher, from the ranks' heartbeats"},
                         {"ranks", placement_.ranks},
-                        {"attempts", attempts_run_},
+                        {"attempts", goodput_.attempts().size()},  // every launch's
                         {"seconds", seconds_since(job_start_)},
                         {"step", f.step},
                         {"ranks_measured", f.ranks_measured},
@@ -149,6 +149,8 @@ AttemptOptions JobRun::attempt_options(int attempt) {
   const char* reports = std::getenv("DOJO_RANK_EXIT_REPORTS");
   a.act_on_rank_exits = reports == nullptr || std::string(reports) != "0";
   a.hang_timeout_s = job_.hang_timeout_s;
+  a.flight_request = job_.workload.has_value();  // built-in ranks keep a flight recorder
+  a.flight_file = run_dir_ / ("flight-attempt-" + std::to_string(attempt) + ".json");
   if (job_.wall_time_s > 0)
     a.wall_deadline_s = std::max(0.001, job_.wall_time_s - seconds_since(job_start_));
   a.stop_grace_s = stop_grace_s_;
@@ -371,6 +373,7 @@ int JobRun::attempts() {
                                              {"lost_nodes", result.lost_nodes},
                                              {"exit_code", result.exit_code},
                                              {"detected_by", result.detected_by},
+                                             {"flight_verdict", result.flight_verdict},
                                              {"detect_seconds", result.detect_seconds},
                                              {"seconds", result.seconds},
                                              {"first_step_seconds", result.first_step_seconds}});

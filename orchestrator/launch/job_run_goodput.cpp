@@ -111,6 +111,7 @@ void JobRun::add_goodput_to_summary() {
   if (!summary || !summary->is_object())
     return;  // rank 0 wrote none here (it ran on another node, or failed first)
   (*summary)["goodput"] = goodput_json(goodput_);
+  (*summary)["attempts"] = goodput_.attempts().size();  // every launch's, requeues included
   write_file_atomically(path.string(), summary->dump(2) + "\n");
 }
 

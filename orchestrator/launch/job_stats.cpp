@@ -59,6 +59,8 @@ bool JobStats::add(const heartbeat::Heartbeat& beat, Clock::time_point now) {
   if (beat.attempt != attempt_ || beat.rank < 0 || beat.rank >= ranks() || beat.job != job_)
     return false;
   Rank& r = ranks_[static_cast<std::size_t>(beat.rank)];
+  if (beat.is_flight())
+    return true;  // the supervisor reads flight records itself
   if (beat.exited) {
     r.done = true;
     return true;
@@ -123,6 +125,28 @@ std::string JobStats::collective_mismatch(double persist_s, Clock::time_point no
     mismatch_since_ = now;
   }
   return !mismatch_.empty() && seconds_between(mismatch_since_, now) >= persist_s ? mismatch_ : "";
+}
+
+std::map<int, std::vector<FlightOp>> JobStats::flight_view(Clock::time_point now) const {
+  std::map<int, std::vector<FlightOp>> view;
+  const std::vector<int> quiet = silent(now);
+  for (int i = 0; i < ranks(); ++i) {
+    const Rank& r = ranks_[static_cast<std::size_t>(i)];
+    if (!r.beat || std::find(quiet.begin(), quiet.end(), i) != quiet.end())
+      continue;
+    FlightOp op;
+    if (!r.collective.empty()) {
+      op.seq = r.collective_sequence;
+      op.op = r.collective;
+      op.started_ago = seconds_between(r.last_progress, now);
+    } else {
+      op.seq = r.sequence;
+      op.op = "collective";
+      op.state = "completed";
+    }
+    view[i].push_back(op);
+  }
+  return view;
 }
 
 double JobStats::seconds_after_last_step(Clock::time_point now) const {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "orchestrator/heartbeat/heartbeat.h"
+#include "orchestrator/launch/flight_verdict.h"
 
 namespace dojo::launch {
 
@@ -100,6 +102,10 @@ class JobStats {
   /// ("collective mismatch: rank 0 on n1 in barrier #78, rank 1 on n2 in
   /// all_reduce #78"); else "".
   std::string collective_mismatch(double persist_s, Clock::time_point now);
+  /// What the heartbeats say of each rank's collectives, for a flight
+  /// verdict when ranks keep no flight recorder (command jobs): the one it
+  /// is in, else the number it reached. Silent ranks are left out.
+  std::map<int, std::vector<FlightOp>> flight_view(Clock::time_point now) const;
 
   JobFigures figures() const;
   /// Ranks that just became stragglers under the policy; each is reported

@@ -12,12 +12,16 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string_view>
 #include <tuple>
 
 #include "common/exit_codes.h"
+#include "orchestrator/launch/capped_log.h"
+#include "orchestrator/launch/flight_verdict.h"
 #include "orchestrator/launch/launch_error.h"
+#include "orchestrator/launch/process_group.h"
 #include "orchestrator/launch/rank_output.h"
 
 namespace dojo::launch {
@@ -28,50 +32,6 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-
-// Keeps the first half of the cap as written and the last half in a ring, so a
-// long run's log holds its start and its end.
-class CappedLog {
- public:
-  CappedLog(const std::filesystem::path& path, std::size_t cap)
-      : out_(path, std::ios::binary), half_(cap / 2) {
-    if (!out_)
-      throw LaunchError("cannot write the attempt log " + path.string());
-  }
-  ~CappedLog() { close(); }
-
-  void write(const char* data, std::size_t n) {
-    const std::size_t head_room = half_ > written_ ? half_ - written_ : 0;
-    const std::size_t to_head = std::min(n, head_room);
-    out_.write(data, static_cast<std::streamsize>(to_head));
-    out_.flush();
-    written_ += to_head;
-    for (std::size_t i = to_head; i < n; ++i) {
-      tail_.push_back(data[i]);
-      ++dropped_;
-    }
-    if (tail_.size() > half_) {
-      tail_.erase(0, tail_.size() - half_);
-    }
-  }
-
-  void close() {
-    if (!out_.is_open())
-      return;
-    if (dropped_ > tail_.size()) {
-      out_ << "\n[dojo: " << (dropped_ - tail_.size()) << " bytes of output omitted here]\n";
-    }
-    out_ << tail_;
-    out_.close();
-  }
-
- private:
-  std::ofstream out_;
-  std::size_t half_;
-  std::size_t written_ = 0;
-  std::size_t dropped_ = 0;
-  std::string tail_;
-};
 
 /// How long one wait for output lasts before the other checks run.
 constexpr int kPollMilliseconds = 50;
@@ -88,6 +48,8 @@ constexpr std::size_t kHeartbeatsPerRound = 1 << 16;
 /// ended as a hang: they can never meet (two heartbeats, so that no stale
 /// line decides).
 constexpr double kMismatchSeconds = 2.0;
+/// How long the ranks get to answer a request for their flight recorders.
+constexpr double kFlightAnswerSeconds = 3.0;
 /// A rank that exited with a code (not a signal) may be the victim of a lost
 /// peer or node: mpirun gets this long to name a lost node before the
 /// attempt ends on the rank's own report. A signal ends it at once.
@@ -101,42 +63,6 @@ std::string describe_ranks(const std::vector<int>& ranks, const std::vector<std:
     who += (who.empty() ? "" : ", ") + std::string("rank ") + std::to_string(r) + " on " + host;
   }
   return who;
-}
-
-/// mpirun as the leader of its own process group, its stdout and stderr into
-/// one pipe. Returns the child's pid and the pipe's read end.
-std::pair<pid_t, int> start_group(const std::vector<std::string>& args,
-                                  const std::map<std::string, std::string>& env) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    throw LaunchError("cannot create a pipe for mpirun");
-  std::vector<char*> argv;
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0)
-    throw LaunchError("cannot fork mpirun");
-  if (child == 0) {
-    // The child leads its own process group, so the whole attempt can be signalled at once.
-    ::setpgid(0, 0);
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    ::dup2(pipe_fds[1], STDERR_FILENO);
-    for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP})
-      ::signal(sig, SIG_DFL);
-    // mpirun outlives no launcher: killed with it, it takes the ranks along.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    for (const auto& [name, value] : env)
-      ::setenv(name.c_str(), value.c_str(), 1);
-    ::execvp(argv[0], argv.data());
-    const std::string message =
-        std::string("dojo launch: cannot run ") + argv[0] + ": " + std::strerror(errno) + "\n";
-    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, message.data(), message.size());
-    ::_exit(kExitCannotExec);
-  }
-  ::setpgid(child, child);  // also from here: no race with the child's own call
-  ::close(pipe_fds[1]);
-  return {child, pipe_fds[0]};
 }
 
 /// One attempt from fork to reaping: its output, its hang watch, its limits.
@@ -164,6 +90,7 @@ class Attempt {
         check_rank_exits();
         check_mismatch();
         check_hang();
+        check_flight();
       }
       check_wall_time();
       check_stop();
@@ -177,7 +104,7 @@ class Attempt {
 
  private:
   void kill_group(int sig) { ::kill(-child_, sig); }
-  bool acting() const { return !killed_ && !stopping_; }
+  bool acting() const { return !killed_ && !stopping_ && !collecting_; }
 
   void write_output(const std::string& text) {
     if (text.empty())
@@ -241,7 +168,13 @@ class Attempt {
     options_.heartbeats->receive_waiting(beats_, kHeartbeatsPerRound);
     const Clock::time_point now = Clock::now();
     for (const heartbeat::Heartbeat& beat : beats_) {
-      if (!options_.stats->add(beat, now) || !beat.exited)
+      if (!options_.stats->add(beat, now))
+        continue;
+      if (beat.is_flight()) {
+        take_flight(beat);
+        continue;
+      }
+      if (!beat.exited)
         continue;
       if (beat.exit_signal == 0 && (beat.exit_code == kExitOk || beat.exit_code == kExitStopped))
         continue;  // a rank that finished, or stopped cleanly
@@ -286,7 +219,55 @@ class Attempt {
       return;
     result_.detected_by = "heartbeats";
     result_.detect_seconds = kMismatchSeconds;
-    end_by_killing(AttemptResult::Outcome::kHung, mismatch);
+    end_hang(mismatch);
+  }
+
+  /// A hang's end: built-in ranks are asked for their flight recorders
+  /// first (the attempt ends when all live ranks answered, or after
+  /// kFlightAnswerSeconds); for others the heartbeats give the verdict.
+  void end_hang(std::string reason) {
+    hang_reason_ = std::move(reason);
+    if (options_.flight_request) {
+      collecting_ = true;
+      flight_asked_ = Clock::now();
+      ::kill(child_, SIGUSR2);  // mpirun and srun pass it on; the rank shims too
+      return;
+    }
+    finish_hang(options_.stats->flight_view(Clock::now()));
+  }
+
+  void take_flight(const heartbeat::Heartbeat& beat) {
+    if (collecting_)
+      flight_.take(beat.rank, beat.flight_record, beat.flight_end);
+  }
+
+  void check_flight() {
+    if (!collecting_ || killed_)
+      return;
+    const std::size_t quiet = options_.stats->silent(Clock::now()).size();
+    const bool all = flight_.answered() + quiet >= static_cast<std::size_t>(options_.ranks);
+    if (!all && since(flight_asked_) < kFlightAnswerSeconds)
+      return;
+    finish_hang(flight_.records());
+  }
+
+  void finish_hang(const std::map<int, std::vector<FlightOp>>& records) {
+    result_.flight_verdict = flight_verdict(records, options_.ranks);
+    write_flight_file(records);
+    end_by_killing(AttemptResult::Outcome::kHung,
+                   hang_reason_ + "; flight recorder: " + result_.flight_verdict);
+  }
+
+  void write_flight_file(const std::map<int, std::vector<FlightOp>>& records) const {
+    if (options_.flight_file.empty())
+      return;
+    try {
+      launch::write_flight_file(options_.flight_file, result_.flight_verdict, hang_reason_,
+                                options_.flight_request ? "flight recorders" : "heartbeats",
+                                options_.ranks, records);
+    } catch (const std::exception&) {
+      // The verdict is in the message and the events all the same.
+    }
   }
 
   void check_hang() {
@@ -308,7 +289,7 @@ class Attempt {
     const std::string report =
         stats.hang_report(stats.stalled(options_.hang_timeout_s - slack, now), stats.silent(now),
                           result_.failed_ranks);
-    end_by_killing(AttemptResult::Outcome::kHung, text + report);
+    end_hang(text + report);
   }
 
   void check_wall_time() {
@@ -401,6 +382,11 @@ class Attempt {
         r.reason = lost_node_reason(r, program);
       return r;
     }
+    if (collecting_ && !killed_) {  // mpirun ended while the ranks were asked
+      result_.flight_verdict = flight_verdict(flight_.records(), options_.ranks);
+      r.outcome = AttemptResult::Outcome::kHung;
+      r.reason = hang_reason_ + "; flight recorder: " + result_.flight_verdict;
+    }
     if (r.outcome == AttemptResult::Outcome::kHung ||
         r.outcome == AttemptResult::Outcome::kWallTime)
       return r;
@@ -459,6 +445,10 @@ class Attempt {
   std::vector<heartbeat::Heartbeat> rank_exits_;  ///< failed ranks, as their shims reported
   Clock::time_point first_exit_;
   bool first_exit_seen_ = false;
+  bool collecting_ = false;  ///< waiting for the ranks' flight recorders
+  Clock::time_point flight_asked_;
+  std::string hang_reason_;
+  FlightCollector flight_;
   bool ended_on_rank_exit_ = false;
   pid_t child_ = -1;
   int out_fd_ = -1;

@@ -33,6 +33,12 @@ struct AttemptOptions {
   /// false: only when mpirun (or srun) exits.
   bool act_on_rank_exits = true;
   double hang_timeout_s = 120;
+  /// On a hang, ask the ranks for their flight recorders (SIGUSR2; built-in
+  /// workloads answer) before ending the attempt; else the verdict comes
+  /// from the heartbeats' collective marks.
+  bool flight_request = false;
+  /// Where the flight records and the verdict of a hang go ("" : nowhere).
+  std::filesystem::path flight_file;
   double wall_deadline_s = 0;  ///< seconds left for the job; 0: no limit
   double stop_grace_s = 60;    ///< after a stop request, before SIGKILL
   const std::atomic<bool>* stop_requested = nullptr;
@@ -62,7 +68,8 @@ struct AttemptResult {
   /// hang's time without progress; the wait for mpirun after a rank's exit
   /// report; 0 when it acted on the report at once.
   double detect_seconds = 0;
-  double stop_seconds = 0;  ///< from the stop request to the end (stopped on request)
+  double stop_seconds = 0;     ///< from the stop request to the end (stopped on request)
+  std::string flight_verdict;  ///< a hang's: who never entered which collective
 };
 
 const char* to_string(AttemptResult::Outcome outcome);

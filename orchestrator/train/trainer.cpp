@@ -88,6 +88,11 @@ void Trainer::start() {
     beat_.sequence = comm_.sequence();
     heartbeat_ = std::make_unique<heartbeat::Pulse>(
         std::make_unique<heartbeat::Sender>(options_.heartbeat_address), beat_);
+    // The launcher asks for the flight recorder with SIGUSR2 during a hang.
+    flight_ = std::make_unique<FlightResponder>(
+        comm_, options_.heartbeat_address, beat_,
+        options_.run_dir / ("flight-attempt-" + std::to_string(options_.attempt) + "-rank-" +
+                            std::to_string(comm_.rank()) + ".txt"));
   }
 }
 

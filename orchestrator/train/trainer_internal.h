@@ -17,6 +17,7 @@
 #include "orchestrator/heartbeat/heartbeat.h"
 #include "orchestrator/metrics/exporter.h"
 #include "orchestrator/train/checkpoint.h"
+#include "orchestrator/train/flight_responder.h"
 #include "orchestrator/train/job_metrics.h"
 #include "orchestrator/train/trainer.h"
 #include "orchestrator/train/workload.h"
@@ -96,7 +97,8 @@ class Trainer {
   std::unique_ptr<metrics::Exporter> exporter_;
   std::FILE* loss_log_ = nullptr;  ///< rank 0: step,loss per line (the loss curve)
   std::unique_ptr<heartbeat::Pulse> heartbeat_;
-  heartbeat::Heartbeat beat_;  ///< what this rank last told the launcher
+  std::unique_ptr<FlightResponder> flight_;  ///< answers the launcher's SIGUSR2
+  heartbeat::Heartbeat beat_;                ///< what this rank last told the launcher
 
   std::int64_t total_steps_ = 0;
   TrainState state_;

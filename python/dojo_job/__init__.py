@@ -84,6 +84,7 @@ class _Client:
         self.collective = None
         self.depth = 0
         self.comm_start = 0.0
+        self.checkpoint_seconds = 0.0
         self.finished = False
         self.lock = threading.Lock()  # collective marks come from several threads
         self.wake = threading.Event()
@@ -95,9 +96,12 @@ class _Client:
             loss = float(loss) if loss is not None else math.nan
         except (TypeError, ValueError):
             loss = math.nan
-        return "%s%d %d %.6f %.6f %d %.9g %s %s" % (
+        line = "%s%d %d %.6f %.6f %d %.9g %s %s" % (
             self._prefix, self.step, self.sequence, self.step_seconds, self.comm_seconds,
             self.samples, loss, self.collective or "-", "done" if self.finished else "run")
+        if self.checkpoint_seconds > 0:
+            line += " %.6f" % self.checkpoint_seconds  # for goodput accounting
+        return line
 
     def send(self):
         try:
@@ -185,6 +189,27 @@ def end_collective():
         if c.depth == 0:
             c.comm_seconds += _monotonic() - c.comm_start
             c.collective = None
+
+
+class checkpoint:
+    """`with dojo_job.checkpoint(): torch.save(...)` marks a checkpoint save,
+    so the launcher counts its time as checkpoint badput, not training, in the
+    job's goodput (docs/RELIABILITY.md)."""
+
+    __slots__ = ("start",)
+
+    def __init__(self):
+        self.start = 0.0
+
+    def __enter__(self):
+        self.start = _monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        c = _client
+        if c is not None:
+            c.checkpoint_seconds += _monotonic() - self.start
+        return False
 
 
 class collective:

@@ -156,12 +156,15 @@ PY
     grep -q "attempt 0 hung: no progress for 8 s (hang_timeout_s): rank 1 on localhost (step 1[45], in all_reduce #1[67]) stopped sending heartbeats; 3 other ranks wait in all_reduce" "$work/hang.out" ||
       { grep "dojo launch" "$work/hang.out"; fail "the hang report does not name rank 1 and its all-reduce"; }
     grep -q '"event":"hung","attempt":0,"cause":"hang",.*"ranks":\[1\]' "$work/hang/events.jsonl" || fail "the hung event does not blame rank 1"
+    grep -Eq "; flight recorder: ranks 0, 2, 3 wait in all_reduce #1[67] since [0-9.]+ s; rank 1 did not answer \(stopped, or lost\)" "$work/hang.out" ||
+      { grep "dojo launch" "$work/hang.out"; fail "the verdict from the client's collective marks"; }
+    grep -q '"source": "heartbeats"' "$work/hang/flight-attempt-0.json" || fail "the command job's flight record"
     grep -q "resumed from step 9 (attempt 1)" "$work/hang.out" || fail "attempt 1 did not resume from the checkpoint"
     no_orphans
     echo "rank 1 enters a barrier while rank 0 waits in the all-reduce of the same number: a mismatch, before the hang timeout"
     TRAIN_MISMATCH=1:15 run mismatch 2
     [ "$rc" -eq 0 ] || { cat "$work/mismatch.out"; fail "the job did not complete after the mismatch ($rc)"; }
-    grep -Eq "attempt 0 hung: collective mismatch: rank 0 on localhost in all_reduce #([0-9]+), rank 1 on localhost in barrier #\1: the ranks disagree on the collective sequence; cause: hang" "$work/mismatch.out" ||
+    grep -Eq "attempt 0 hung: collective mismatch: rank 0 on localhost in all_reduce #([0-9]+), rank 1 on localhost in barrier #\1: the ranks disagree on the collective sequence; flight recorder: rank 1 is in barrier #\1 instead \(the ranks disagree on the collective sequence\); rank 0 waits in all_reduce #\1 since [0-9.]+ s; cause: hang" "$work/mismatch.out" ||
       { grep "dojo launch" "$work/mismatch.out"; fail "the mismatch is not reported naming both operations"; }
     no_orphans
     ;;
@@ -196,6 +199,14 @@ PY
       fail "no failure line naming rank 1"
     grep -q "resumed from step 9 (attempt 1)" "$work/restart.out" || fail "attempt 1 did not resume"
     [ "$(json_field "$work/restart/summary.json" attempts)" -eq 2 ] || fail "summary.json does not count 2 attempts"
+    python3 - "$work/restart/summary.json" <<'PY' || fail "the command job's goodput"
+import json, sys
+g = json.load(open(sys.argv[1]))["goodput"]
+b = g["badput_seconds"]
+assert g["attempts"] == 2 and 0 < g["ratio"] < 1, g
+assert b["checkpoint"] > 0, g  # the client's checkpoint() marks
+assert 0 <= g["lost_steps"] <= 2, g  # steps 10 and 11 ran twice; heartbeats, 1 a second, may not have said so
+PY
     no_orphans
     ;;
   c-header)

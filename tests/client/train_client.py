@@ -155,7 +155,8 @@ def main():
         dojo_job.step(step, samples=batch, loss=loss)
         last = step == steps - 1
         if rank == 0 and (step % 10 == 9 or last or reduced[DIM + 1] > 0):
-            save(ckpt, step, w)
+            with dojo_job.checkpoint():
+                save(ckpt, step, w)
         if reduced[DIM + 1] > 0:
             if rank == 0:
                 print("stopping at step %d on signal %d" % (step, dojo_job.stop_signal()), flush=True)

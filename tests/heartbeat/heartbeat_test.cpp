@@ -114,6 +114,24 @@ TEST_CASE("a rank shim's exit line: its exit code or its signal") {
     CHECK_MESSAGE(!parse(bad), bad);
 }
 
+TEST_CASE("flight lines carry a rank's record, and an end line its count") {
+  const auto rec = parse("dojo-flight 1 job 0 2 n1 4812 all_reduce 26214400 f32 1 5.0 -1 running");
+  REQUIRE(rec);
+  CHECK(rec->is_flight());
+  CHECK_FALSE(rec->flight_end);
+  CHECK(rec->rank == 2);
+  CHECK(rec->flight_record == "4812 all_reduce 26214400 f32 1 5.0 -1 running");
+  const auto end = parse("dojo-flight-end 1 job 0 2 n1 16");
+  REQUIRE(end);
+  CHECK(end->flight_end);
+  CHECK(end->flight_record == "16");
+  for (const char* bad :
+       {"dojo-flight 1 job 0 2 n1 4812 all_reduce", "dojo-flight-end 1 job 0 2 n1",
+        "dojo-flight 2 job 0 2 n1 4812 all_reduce 1 f32 1 5.0 -1 running"})
+    CHECK_MESSAGE(!parse(bad), bad);
+  CHECK_FALSE(parse(format(progress("job", 0, 0, "h", 1, 0)))->is_flight());
+}
+
 TEST_CASE("names with spaces are sent as one token") {
   Heartbeat beat = progress("job", 0, 0, "my host", 1, 0);
   beat.collective = "all reduce";
