@@ -22,31 +22,12 @@ const char* to_string(NodeState state) {
 
 namespace {
 
-/// `mca: {NAME: value}`: Open MPI parameter names are lower-case words
-/// joined by underscores (pml, btl_tcp_if_include).
-void parse_mca(MapReader& net, std::map<std::string, std::string>& mca) {
-  const Node* node = net.get("mca");
-  if (node == nullptr)
-    return;
-  if (node->kind != NodeKind::kMap) {
-    net.error_at(*node, "mca", "expected a mapping of NAME: value, got " + node->describe());
-    return;
-  }
-  for (const MapEntry& entry : node->entries) {
-    const std::string& name = entry.key->scalar;
-    const std::string path = net.path_of("mca") + "." + name;
-    const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
-    if (!valid) {
-      net.diagnostics().error(entry.key->where,
-                              path + ": not an Open MPI parameter name (lower case, digits, _)");
-      continue;
-    }
-    std::string value;
-    if (read_value(*entry.value, path, net.diagnostics(), value))
-      mca[name] = value;
-  }
+/// Open MPI parameter names are lower-case words joined by underscores
+/// (pml, btl_tcp_if_include).
+bool valid_mca_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 }  // namespace
@@ -210,7 +191,8 @@ void parse_cluster(const Node& body, const std::filesystem::path& file, Diagnost
     net.check(out.network.base_latency_us >= 0, "base_latency_us", "must not be negative");
   parse_link(net.child("intra_node"), out.network.intra_node, "nvlink", false);
   parse_link(net.child("inter_node"), out.network.inter_node, "infiniband", true);
-  parse_mca(net, out.network.mca);
+  net.string_map("mca", valid_mca_name, "not an Open MPI parameter name (lower case, digits, _)",
+                 out.network.mca);
   net.finish();
 
   MapReader unlisted = r.child("unlisted_nodes");

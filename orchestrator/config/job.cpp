@@ -259,24 +259,7 @@ void parse_metrics(MapReader r, MetricsConfig& m) {
 }
 
 void parse_env(MapReader& job, std::map<std::string, std::string>& env) {
-  const Node* node = job.get("env");
-  if (node == nullptr)
-    return;
-  if (node->kind != NodeKind::kMap) {
-    job.error_at(*node, "env", "expected a mapping of NAME: value, got " + node->describe());
-    return;
-  }
-  for (const MapEntry& entry : node->entries) {
-    const std::string& name = entry.key->scalar;
-    const std::string path = job.path_of("env") + "." + name;
-    if (!valid_env_name(name)) {
-      job.diagnostics().error(entry.key->where, path + ": not a valid environment variable name");
-      continue;
-    }
-    std::string value;
-    if (read_value(*entry.value, path, job.diagnostics(), value))
-      env[name] = value;
-  }
+  job.string_map("env", valid_env_name, "not a valid environment variable name", env);
 }
 
 // `secret_env: [NAME, ...]`: names only; the values come from the

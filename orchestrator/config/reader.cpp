@@ -230,6 +230,29 @@ void MapReader::error_at(const Node& node, std::string_view key, const std::stri
   diagnostics_.error(node.where, path_of(key) + ": " + message);
 }
 
+bool MapReader::string_map(std::string_view key, bool (*valid)(const std::string&),
+                           const std::string& invalid, std::map<std::string, std::string>& out) {
+  const Node* node = get(key);
+  if (node == nullptr)
+    return false;
+  if (node->kind != NodeKind::kMap) {
+    error_at(*node, key, "expected a mapping of NAME: value, got " + node->describe());
+    return true;
+  }
+  for (const MapEntry& entry : node->entries) {
+    const std::string& name = entry.key->scalar;
+    const std::string path = path_of(key) + "." + name;
+    if (!valid(name)) {
+      diagnostics().error(entry.key->where, path + ": " + invalid);
+      continue;
+    }
+    std::string value;
+    if (read_value(*entry.value, path, diagnostics(), value))
+      out[name] = value;
+  }
+  return true;
+}
+
 void MapReader::finish() {
   if (!present())
     return;

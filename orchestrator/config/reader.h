@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -117,6 +118,12 @@ class MapReader {
 
   /// Reports an error at a node with this mapping's path prefix for `key`.
   void error_at(const Node& node, std::string_view key, const std::string& message);
+
+  /// `key: {NAME: value, ...}` of strings into `out`, each NAME checked by
+  /// `valid` (else `invalid`, after the entry's path, at the name). False when
+  /// absent.
+  bool string_map(std::string_view key, bool (*valid)(const std::string&),
+                  const std::string& invalid, std::map<std::string, std::string>& out);
 
   /// Reports every key that no read asked for. Call once, after all reads.
   void finish();
