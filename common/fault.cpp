@@ -44,8 +44,8 @@ void fault_point(const char* point) {
   if (g_stall) {
     lock.unlock();
     char line[256];
-    const int n = std::snprintf(line, sizeof(line), "dojo fault: stalled at %s hit %ld\n", point,
-                                g_hit);
+    const int n =
+        std::snprintf(line, sizeof(line), "dojo fault: stalled at %s hit %ld\n", point, g_hit);
     if (n > 0)
       (void)!write(STDERR_FILENO, line, static_cast<std::size_t>(n));
     for (;;)

@@ -78,23 +78,18 @@ void arm_faults(train::WorkerOptions& options) {
     return;
   options.fault_exit_at_step = env_integer("DOJO_FAULT_EXIT_AT_STEP", 1, INT64_MAX);
   options.clock_skew = env_double("DOJO_FAULT_CLOCK_SKEW", 1e-6, 1e6).value_or(1.0);
-  if (const char* kill = std::getenv("DOJO_FAULT_KILL")) {
-    const std::string spec = kill;
+  for (const auto& [variable, arm] : {std::pair{"DOJO_FAULT_KILL", &arm_kill_fault},
+                                      std::pair{"DOJO_FAULT_STALL", &arm_stall_fault}}) {
+    const char* value = std::getenv(variable);
+    if (value == nullptr)
+      continue;
+    const std::string spec = value;
     const std::size_t colon = spec.rfind(':');
     const std::optional<std::int64_t> hit =
         colon == std::string::npos ? std::nullopt : parse_integer(spec.substr(colon + 1));
     if (!hit || *hit < 1)
-      throw UsageError("DOJO_FAULT_KILL expects POINT:HIT, got \"" + spec + "\"");
-    arm_kill_fault(spec.substr(0, colon), static_cast<long>(*hit));
-  }
-  if (const char* stall = std::getenv("DOJO_FAULT_STALL")) {
-    const std::string spec = stall;
-    const std::size_t colon = spec.rfind(':');
-    const std::optional<std::int64_t> hit =
-        colon == std::string::npos ? std::nullopt : parse_integer(spec.substr(colon + 1));
-    if (!hit || *hit < 1)
-      throw UsageError("DOJO_FAULT_STALL expects POINT:HIT, got \"" + spec + "\"");
-    arm_stall_fault(spec.substr(0, colon), static_cast<long>(*hit));
+      throw UsageError(std::string(variable) + " expects POINT:HIT, got \"" + spec + "\"");
+    arm(spec.substr(0, colon), static_cast<long>(*hit));
   }
 }
 
