@@ -72,13 +72,14 @@ void FlightResponder::answer() {
       lines.push_back("dojo-flight " + prefix + record);
   }
   lines.push_back("dojo-flight-end " + prefix + std::to_string(lines.size()));
-  sender_.send_lines(lines);
+  // The file first: once the launcher has every answer it ends the attempt.
   try {
     write_file_atomically(dump_.string(),
                           "# SEQ OP BYTES DTYPE BUCKET STARTED_AGO FINISHED_AGO STATE\n" + all);
   } catch (const std::exception&) {
-    // The launcher has the newest records; the file is a convenience.
+    // The launcher gets the newest records all the same.
   }
+  sender_.send_lines(lines);
 }
 
 }  // namespace dojo::train
