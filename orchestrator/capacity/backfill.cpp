@@ -73,7 +73,12 @@ std::string openmetrics_backfill(const config::CapacityConfig& capacity, const c
   // Families in the order the exporter serves them; allocated has no history.
   std::vector<std::string> order;
   std::map<std::string, Family> families;
-  for (std::int64_t day = from.days(); day <= to.days(); day += step_days) {
+  // Every step_days from `from`, and always `to` itself, however the step falls.
+  std::vector<std::int64_t> days;
+  for (std::int64_t day = from.days(); day < to.days(); day += step_days)
+    days.push_back(day);
+  days.push_back(to.days());
+  for (const std::int64_t day : days) {
     const config::Date at = config::Date::from_days(day);
     const Collector collector(capacity, at, {});
     for (const prometheus::MetricFamily& f : collector.Collect()) {

@@ -9,7 +9,7 @@
 namespace dojo::capacity {
 
 /// The exporter's series (without allocated H100e, which has no history) at
-/// midnight UTC every `step_days` from `from` through `to`, as an OpenMetrics
+/// midnight UTC every `step_days` from `from`, and on `to` itself, as an OpenMetrics
 /// document ending in "# EOF": each family's samples together, each series'
 /// samples together and in time order. Throws dojo::Error for an empty range
 /// or a step below one day.

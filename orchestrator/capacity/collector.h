@@ -3,6 +3,7 @@
 // afresh at every scrape.
 
 #include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 
 #include <functional>
 #include <optional>
@@ -52,6 +53,12 @@ class Collector : public prometheus::Collectable {
     double h100e = 0;
   };
   std::vector<NodeSeries> nodes_;
+
+  void inventory_series(const Report& r, const config::Date& as_of,
+                        std::vector<prometheus::MetricFamily>& out) const;
+  void plan_series(const Report& r, std::vector<prometheus::MetricFamily>& out) const;
+  void other_series(const Report& r, const config::Date& as_of,
+                    std::vector<prometheus::MetricFamily>& out) const;
 };
 
 }  // namespace dojo::capacity

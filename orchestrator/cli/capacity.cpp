@@ -157,6 +157,14 @@ CapacityArgs parse_capacity_args(std::span<const std::string> args) {
   return a;
 }
 
+/// The ledger and the blacklist, when the report is of today: they describe
+/// the present, and a report of another date must not borrow them.
+std::optional<capacity::Live> live_state(const CapacityArgs& a) {
+  if (!capacity::describes_now(a.as_of))
+    return std::nullopt;
+  return capacity::Live{ledger_allocated(a.state_dir), blacklisted(a.state_dir)};
+}
+
 /// Serves the report as Prometheus gauges until SIGINT or SIGTERM.
 int serve(const config::CapacityConfig& capacity, CapacityArgs& a, Streams& io) {
   if (!a.basic_auth_file.empty())
@@ -218,11 +226,7 @@ int run_capacity(std::span<const std::string> args, Streams& io) {
     return serve(capacity, a, io);
   if (a.command == "backfill")
     return backfill(capacity, a, io);
-  // Allocated H100e: the launchers' live bookings, when a ledger exists.
-  // Blacklisted nodes are out of service now: not for a report of another date.
-  const capacity::Report r = capacity::report(
-      capacity, a.as_of, ledger_allocated(a.state_dir),
-      a.fixed_as_of ? std::vector<capacity::OutOfService>{} : blacklisted(a.state_dir));
+  const capacity::Report r = capacity::report(capacity, a.as_of, live_state(a));
   if (a.command == "chart") {
     write_file_atomically(a.out_file.string(), capacity::chart_svg(capacity, r));
     io.out << "wrote " << a.out_file.string() << "\n";

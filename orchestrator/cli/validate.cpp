@@ -25,7 +25,7 @@ std::string summarize(const AcceleratorCatalog& c) {
   for (const Accelerator& a : c.accelerators) {
     text += " " + a.name + "=" +
             (a.h100e_measured ? "measured:" + fixed(a.measured_h100e.value_or(0), 6)
-                              : fixed(a.h100e_by_tflops(), 3));
+                              : fixed(a.h100e(), 3));
   }
   return text + " H100e";
 }
@@ -40,11 +40,11 @@ std::string summarize(const ClusterConfig& c) {
     ++up;
     slots += n.slots;
     if (const Accelerator* a = c.catalog.find(n.accelerator))
-      h100e += n.slots * a->h100e_by_tflops();
+      h100e += n.slots * a->h100e();
   }
   return "cluster \"" + c.name + "\": " + std::to_string(c.nodes.size()) + " nodes (" +
          std::to_string(up) + " up, " + std::to_string(slots) + " slots up, " +
-         fixed(h100e, h100e < 10 ? 3 : 1) + " H100e by bf16 TFLOPS)";
+         fixed(h100e, h100e < 10 ? 3 : 1) + " H100e)";
 }
 
 std::string summarize(const JobConfig& j) {

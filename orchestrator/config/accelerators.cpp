@@ -4,7 +4,9 @@
 
 namespace dojo::config {
 
-double Accelerator::h100e_by_tflops() const {
+double Accelerator::h100e() const {
+  if (measured_h100e)
+    return *measured_h100e;
   return h100e_declared ? *h100e_declared : bf16_tflops / kH100Bf16Tflops;
 }
 

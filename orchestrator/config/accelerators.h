@@ -25,9 +25,11 @@ struct Accelerator {
   std::filesystem::path measured_results;  ///< node-benchmark results file (absolute)
   std::optional<double> measured_h100e;    ///< the factor that results file reports
 
-  /// H100e factor on the bf16-TFLOPS basis: the declared factor, else
+  /// The H100e factor, the one every component counts by (placement, the
+  /// ledger, validate, the planner, the capacity tracker): the measured
+  /// figure when the catalog has one, else the declared `h100e:`, else
   /// bf16_tflops / kH100Bf16Tflops.
-  double h100e_by_tflops() const;
+  double h100e() const;
 };
 
 struct AcceleratorCatalog {

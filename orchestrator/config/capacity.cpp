@@ -17,6 +17,49 @@ const Node* require_list(MapReader& r, const char* key) {
   return list;
 }
 
+const std::initializer_list<std::pair<const char*, NodeState>> kStates = {
+    {"up", NodeState::kUp}, {"drained", NodeState::kDrained}, {"down", NodeState::kDown}};
+
+// `state: WORD` (the state since the pool came online) or a dated list
+// `state: [{since: DATE, state: WORD}, ...]` in date order, none before online.
+void parse_pool_state(MapReader& p, Diagnostics& diagnostics, Pool& pool, bool have_online) {
+  const Node* node = p.get("state");
+  if (node == nullptr)
+    return;
+  if (node->kind != NodeKind::kSequence) {
+    NodeState state = NodeState::kUp;
+    if (p.optional_enum("state", state, kStates) && have_online)
+      pool.states.push_back({pool.online, state});
+    return;
+  }
+  for (std::size_t i = 0; i < node->items.size(); ++i) {
+    MapReader s(node->items[i].get(), p.path_of("state") + "[" + std::to_string(i) + "]",
+                diagnostics);
+    if (!s.present()) {
+      p.error_at(*node->items[i], "state",
+                 "each state change reads {since: YYYY-MM-DD, state: up|drained|down}");
+      continue;
+    }
+    StateChange change;
+    const bool have_since = s.required("since", change.since);
+    s.optional_enum("state", change.state, kStates);
+    s.require("state");
+    if (have_since && have_online) {
+      s.check(change.since >= pool.online, "since",
+              "state change on " + change.since.str() + " is before the pool came online on " +
+                  pool.online.str());
+    }
+    if (have_since && !pool.states.empty()) {
+      s.check(change.since > pool.states.back().since, "since",
+              "state changes must be in date order: " + change.since.str() +
+                  " does not come after " + pool.states.back().since.str());
+    }
+    s.finish();
+    if (have_since)
+      pool.states.push_back(change);
+  }
+}
+
 void parse_pools(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& diagnostics,
                  std::vector<Pool>& out) {
   const Node* list = require_list(r, "pools");
@@ -49,9 +92,8 @@ void parse_pools(MapReader& r, const AcceleratorCatalog& catalog, Diagnostics& d
             "retire date " + retire.str() + " is not after the online date " + pool.online.str());
       }
     }
-    p.optional_enum(
-        "state", pool.state,
-        {{"up", NodeState::kUp}, {"drained", NodeState::kDrained}, {"down", NodeState::kDown}});
+    parse_pool_state(p, diagnostics, pool, have_online);
+    p.optional("planned", pool.planned);
     pool.cluster = "default";
     if (p.optional("cluster", pool.cluster)) {
       check_identifier(*p.get("cluster"), p.path_of("cluster"), pool.cluster, diagnostics);
@@ -155,8 +197,16 @@ void parse_capacity(const Node& body, const std::filesystem::path& file, Diagnos
     check_identifier(*r.get("name"), "capacity.name", out.name, diagnostics);
   }
   out.catalog = load_referenced_catalog(r, "accelerators", file);
-  r.optional_enum("basis", out.basis,
-                  {{"bf16_tflops", H100eBasis::kBf16Tflops}, {"measured", H100eBasis::kMeasured}});
+  if (const Node* basis = r.get("basis");
+      basis != nullptr && basis->kind == NodeKind::kScalar && basis->scalar == "bf16_tflops") {
+    r.error_at(*basis, "basis",
+               "basis bf16_tflops is gone: it ignored the catalog's declared h100e factors, so "
+               "capacity and placement counted on two bases; use catalog (each accelerator's "
+               "h100e, else bf16_tflops / 989.4) or measured");
+  } else {
+    r.optional_enum("basis", out.basis,
+                    {{"catalog", H100eBasis::kCatalog}, {"measured", H100eBasis::kMeasured}});
+  }
   if (out.basis == H100eBasis::kMeasured) {
     for (const Accelerator& a : out.catalog.accelerators) {
       if (!a.h100e_measured) {
@@ -176,3 +226,27 @@ void parse_capacity(const Node& body, const std::filesystem::path& file, Diagnos
 }
 
 }  // namespace dojo::config::detail
+
+namespace dojo::config {
+
+NodeState Pool::state_at(const Date& date) const {
+  NodeState state = NodeState::kUp;
+  for (const StateChange& change : states) {
+    if (change.since > date)
+      break;
+    state = change.state;
+  }
+  return state;
+}
+
+Date Pool::state_since(const Date& date) const {
+  Date since = online;
+  for (const StateChange& change : states) {
+    if (change.since > date)
+      break;
+    since = change.since;
+  }
+  return since;
+}
+
+}  // namespace dojo::config

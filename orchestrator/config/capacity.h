@@ -12,10 +12,17 @@
 
 namespace dojo::config {
 
-/// How H100e factors are computed: from dense bf16 TFLOPS, or from the
-/// node-benchmark results the catalog's `measured_results` point to.
-enum class H100eBasis { kBf16Tflops, kMeasured };
+/// Which H100e factors a capacity document accepts: the catalog's, as every
+/// component counts them (Accelerator::h100e()), or only measured ones (every
+/// accelerator of the catalog must have node-benchmark results).
+enum class H100eBasis { kCatalog, kMeasured };
 enum class Interpolation { kLinear, kCompound };
+
+/// A pool's state from a date on (until the next change).
+struct StateChange {
+  Date since;
+  NodeState state = NodeState::kUp;
+};
 
 /// A group of identical accelerators that came online together.
 struct Pool {
@@ -24,8 +31,16 @@ struct Pool {
   std::int64_t count = 0;
   Date online;
   std::optional<Date> retire;  ///< after online
-  NodeState state = NodeState::kUp;
+  /// State changes in date order, none before `online`; up before the first.
+  std::vector<StateChange> states;
+  /// A delivery the plan expects, not one the source of the timeline states.
+  bool planned = false;
   std::string cluster;  ///< label for dashboards; default "default"
+
+  /// The state on `date`: the last change on or before it, else up.
+  NodeState state_at(const Date& date) const;
+  /// When the state on `date` began: that change's date, else `online`.
+  Date state_since(const Date& date) const;
 };
 
 struct Milestone {
@@ -58,7 +73,7 @@ struct CapacityConfig {
   std::filesystem::path source;
   std::string name;
   AcceleratorCatalog catalog;
-  H100eBasis basis = H100eBasis::kBf16Tflops;
+  H100eBasis basis = H100eBasis::kCatalog;
   std::vector<Pool> pools;
   PlanConfig plan;
   std::vector<Spend> spend;

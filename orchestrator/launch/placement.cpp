@@ -68,12 +68,6 @@ std::string untyped_text(const std::vector<std::string>& untyped) {
 
 }  // namespace
 
-double h100e_factor(const config::Accelerator& accelerator) {
-  if (accelerator.measured_h100e)
-    return *accelerator.measured_h100e;
-  return accelerator.h100e_by_tflops();
-}
-
 std::string Placement::hostfile() const {
   std::string text;
   for (const HostAllocation& h : hosts)
@@ -109,7 +103,7 @@ Placement place(const config::ClusterConfig& cluster, const PlacementRequest& re
   for (const config::ClusterNode& node : cluster.nodes) {
     const config::Accelerator* a = cluster.catalog.find(node.accelerator);
     // A node no inventory types counts 0 H100e: it cannot serve an H100e request.
-    const double factor = a != nullptr ? h100e_factor(*a) : 0.0;
+    const double factor = a != nullptr ? a->h100e() : 0.0;
     if (factor <= 0 && request.h100e > 0) {
       untyped.push_back(node.host);
       continue;

@@ -45,10 +45,6 @@ struct Placement {
   std::vector<double> rank_factors() const;
 };
 
-/// The H100e factor of a catalog accelerator: measured when the catalog has
-/// a measured figure for it, else its declared or bf16-TFLOPS factor.
-double h100e_factor(const config::Accelerator& accelerator);
-
 /// Picks up nodes with free slots, preferring the fewest nodes and one rack.
 /// Throws LaunchError saying what is available when the request cannot be met.
 Placement place(const config::ClusterConfig& cluster, const PlacementRequest& request,

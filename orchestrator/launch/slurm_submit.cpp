@@ -241,7 +241,7 @@ std::string slurm_billing(const config::ClusterConfig& cluster) {
     const std::string gres = gres_name(a->kind);
     if (!gres.empty()) {
       tres.push_back("gres/" + gres + ":" + name);
-      gres_weights.push_back("GRES/" + gres + ":" + name + "=" + fixed3(h100e_factor(*a)));
+      gres_weights.push_back("GRES/" + gres + ":" + name + "=" + fixed3(a->h100e()));
     }
   }
   s += "GresTypes=gpu,dojo\n";
@@ -255,8 +255,8 @@ std::string slurm_billing(const config::ClusterConfig& cluster) {
       continue;
     const std::string gres = gres_name(a->kind);
     const std::string weights =
-        gres.empty() ? "CPU=" + fixed3(h100e_factor(*a))
-                     : "CPU=0,GRES/" + gres + ":" + name + "=" + fixed3(h100e_factor(*a));
+        gres.empty() ? "CPU=" + fixed3(a->h100e())
+                     : "CPU=0,GRES/" + gres + ":" + name + "=" + fixed3(a->h100e());
     s += "PartitionName=" + cluster.name + "-" + name + " Nodes=" + compress_slurm_hostlist(hosts) +
          " TRESBillingWeights=\"" + weights + "\"\n";
   }

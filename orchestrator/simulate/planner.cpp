@@ -29,7 +29,7 @@ const config::Accelerator& pick_accelerator(const config::ClusterConfig& cluster
   for (const config::ClusterNode& node : cluster.nodes) {
     const config::Accelerator* a = cluster.catalog.find(node.accelerator);
     if (node.state == config::NodeState::kUp && a != nullptr)
-      h100e[node.accelerator] += node.slots * a->measured_h100e.value_or(a->h100e_by_tflops());
+      h100e[node.accelerator] += node.slots * a->h100e();
   }
   std::string name = wanted;
   if (name.empty()) {
@@ -120,7 +120,7 @@ PlanInputs plan_inputs(const config::JobConfig& job, const config::ClusterConfig
   const config::Accelerator& accelerator =
       pick_accelerator(*cluster, options.accelerator, in.devices_per_node);
   in.accelerator = accelerator.name;
-  in.h100e_per_device = accelerator.measured_h100e.value_or(accelerator.h100e_by_tflops());
+  in.h100e_per_device = accelerator.h100e();
   if (!(in.h100e_per_device > 0) || !(accelerator.bf16_tflops > 0)) {
     throw UsageError("accelerator \"" + accelerator.name +
                      "\" has no positive bf16_tflops or H100e factor to plan with");

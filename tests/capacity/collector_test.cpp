@@ -25,14 +25,14 @@ const prometheus::MetricFamily* find(const std::vector<prometheus::MetricFamily>
   return nullptr;
 }
 
-TEST_CASE("the exporter serves allocated H100e and utilisation only when the ledger is known") {
-  const auto as_of = config::Date::parse("2024-06-30");
-  const Collector unknown(seed(), as_of, [] { return std::nullopt; });
+TEST_CASE("the exporter serves allocated H100e and utilisation only for today, from a ledger") {
+  const auto today = config::Date::today();
+  const Collector unknown(seed(), today, [] { return std::nullopt; });
   const auto without = unknown.Collect();
   CHECK(find(without, "dojo_capacity_allocated_h100e") == nullptr);
   CHECK(find(without, "dojo_capacity_utilisation_ratio") == nullptr);
 
-  const Collector known(seed(), as_of, [] { return std::optional<double>(5000.0); });
+  const Collector known(seed(), today, [] { return std::optional<double>(5000.0); });
   const auto with = known.Collect();
   const auto* allocated = find(with, "dojo_capacity_allocated_h100e");
   REQUIRE(allocated != nullptr);
@@ -45,13 +45,45 @@ TEST_CASE("the exporter serves allocated H100e and utilisation only when the led
   const auto* utilisation = find(with, "dojo_capacity_utilisation_ratio");
   REQUIRE(utilisation != nullptr);
   CHECK(utilisation->metric.at(0).gauge.value == doctest::Approx(5000.0 / online_total));
+
+  // Today's ledger says nothing about 2021: no allocated, no utilisation.
+  const Collector past(seed(), config::Date::parse("2021-07-01"),
+                       [] { return std::optional<double>(5000.0); });
+  const auto then = past.Collect();
+  CHECK(find(then, "dojo_capacity_allocated_h100e") == nullptr);
+  CHECK(find(then, "dojo_capacity_utilisation_ratio") == nullptr);
+}
+
+TEST_CASE("before the plan starts there is no target, progress or gap series") {
+  const Collector early(seed(), config::Date::parse("2023-06-30"), {});
+  const auto families = early.Collect();
+  CHECK(find(families, "dojo_capacity_plan_target_h100e") == nullptr);
+  CHECK(find(families, "dojo_capacity_progress_ratio") == nullptr);
+  CHECK(find(families, "dojo_capacity_gap_h100e") == nullptr);
+  CHECK(find(families, "dojo_capacity_plan_final_h100e") != nullptr);
+  const auto* slip = find(families, "dojo_capacity_milestone_slip_days");
+  REQUIRE(slip != nullptr);  // the first milestone is ahead, and expected
+}
+
+TEST_CASE("pools not online are served by pool and state, with their dated state") {
+  const Collector collector(seed(), config::Date::parse("2024-03-31"), {});
+  const auto families = collector.Collect();
+  const auto* not_online = find(families, "dojo_capacity_not_online_h100e");
+  REQUIRE(not_online != nullptr);
+  REQUIRE(not_online->metric.size() == 1);
+  CHECK(not_online->metric[0].label.at(0).value == "a100-2021-repair");
+  CHECK(not_online->metric[0].label.at(1).value == "down");
+  // Repaired in May: up again, nothing left out.
+  const Collector later(seed(), config::Date::parse("2024-06-30"), {});
+  CHECK(find(later.Collect(), "dojo_capacity_not_online_h100e")->metric.empty());
 }
 
 TEST_CASE("blacklisted nodes are out of service at the live date: not online, with the cause") {
   Collector live(seed(), std::nullopt, {});
   const double before =
       find(live.Collect(), "dojo_capacity_fleet_online_h100e")->metric.at(0).gauge.value;
-  CHECK(find(live.Collect(), "dojo_capacity_out_of_service_h100e") == nullptr);
+  for (const auto& m : find(live.Collect(), "dojo_capacity_out_of_service_h100e")->metric)
+    CHECK(m.gauge.value == 0);
   live.set_out_of_service([] {
     return std::vector<OutOfService>{{"gpu-7", 8.0, "hang", "no progress"},
                                      {"gpu-9", 4.0, "node_lost", "daemon gone"}};
