@@ -92,11 +92,10 @@ void plan_figures(const config::CapacityConfig& capacity, const std::vector<Date
   }
   if (r.online_h100e >= r.plan_final_h100e) {
     // Already there: the first day the inventory reached the final target.
-    r.final_reached = true;
-    r.forecast_date = r.as_of;
+    r.final_reached_date = r.as_of;
     for (const Date& d : changes) {
       if (d <= r.as_of && online_h100e(capacity, d) >= r.plan_final_h100e) {
-        r.forecast_date = d;
+        r.final_reached_date = d;
         break;
       }
     }

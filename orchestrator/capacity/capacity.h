@@ -107,10 +107,11 @@ struct Report {
   /// to meet it (0 when met): a milestone missed.
   std::optional<config::Milestone> last_milestone;
   std::optional<double> milestone_shortfall_h100e;
-  /// The final target: the day online reached it, or when the last 90 days'
-  /// rate reaches it (null beyond kForecastHorizonDays, or a rate <= 0).
+  /// When the last 90 days' rate reaches the final target: never before
+  /// as_of, null once reached, beyond kForecastHorizonDays or at a rate <= 0.
   std::optional<config::Date> forecast_date;
-  bool final_reached = false;
+  /// The first day online reached the final target, once it has.
+  std::optional<config::Date> final_reached_date;
   std::vector<Delivery> deliveries;              ///< after as_of, in date order
   double committed_h100e = 0;                    ///< up deliveries' H100e
   std::optional<config::Date> committed_final_date;  ///< deliveries reach the final target

@@ -16,7 +16,7 @@ using config::Date;
 
 constexpr double kWidth = 960, kHeight = 540;
 constexpr double kLeft = 90, kRight = 30, kTop = 64, kBottom = 84;
-constexpr double kCharWidth = 6.6;  ///< about one character at font-size 12
+constexpr double kCharWidth = 6.2;  ///< about one character at font-size 12
 constexpr std::int64_t kHistoryBeforePlanDays = 270;
 constexpr std::int64_t kForecastShownDays = 730;
 
@@ -167,41 +167,53 @@ class Chart {
          << "</text>\n";
   }
 
+  /// A value-axis label: "85,000", or "1,200M" when millions would crowd the margin.
+  std::string tick(double v) const {
+    if (top_ < 1e7)
+      return thousands(v);
+    const double millions = v / 1e6;
+    return thousands(millions, millions == std::floor(millions) ? 0 : 1) + "M";
+  }
+
   // Gridlines and the value axis, in H100e with thousands separators.
   void value_axis() {
     for (double v = 0; v <= top_ + step_ * 1e-9; v += step_) {
       svg_ << "<line x1=\"" << kLeft << "\" x2=\"" << kWidth - kRight << "\" y1=\"" << fmt(y(v))
            << "\" y2=\"" << fmt(y(v)) << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << kLeft - 8
-           << "\" y=\"" << fmt(y(v) + 4) << "\" text-anchor=\"end\">" << thousands(v)
-           << "</text>\n";
+           << "\" y=\"" << fmt(y(v) + 4) << "\" text-anchor=\"end\">" << tick(v) << "</text>\n";
     }
     svg_ << "<text x=\"22\" y=\"" << kTop + plot_h_ / 2 << "\" transform=\"rotate(-90 22 "
          << kTop + plot_h_ / 2 << ")\" text-anchor=\"middle\">H100-equivalents (H100e)</text>\n";
   }
 
-  // A gridline every quarter, labelled "Q1 2024"; years only when quarters crowd.
+  // A gridline every quarter labelled "Q1 2024" when quarters have room,
+  // else every 2, 4, 8, 20, ... quarters (years when 4 or more): at most
+  // about one tick per 48 pixels, however long the span.
   void time_axis() {
-    const double quarter_px = plot_w_ * 91.0 / static_cast<double>(last_ - first_);
-    const bool years_only = quarter_px < 52;
-    const int every_years = std::max(1, static_cast<int>(std::ceil(40.0 / (quarter_px * 4))));
-    for (Date d = quarter_start(Date::from_days(first_)); d.days() <= last_;
-         d = d.month == 10 ? Date{d.year + 1, 1, 1} : Date{d.year, d.month + 3, 1}) {
+    const double quarter_px = plot_w_ * 91.3 / static_cast<double>(last_ - first_);
+    std::int64_t step = 1;
+    for (std::int64_t s : {1, 2, 4, 8, 20, 40, 80, 200, 400, 800, 2000, 4000, 8000, 40000}) {
+      step = s;
+      if (static_cast<double>(s) * quarter_px >= 48)
+        break;
+    }
+    const Date first = Date::from_days(first_);
+    std::int64_t index = first.year * 4LL + (first.month - 1) / 3;  // quarters since year 0
+    index = (index + step - 1) / step * step;
+    for (;; index += step) {
+      const Date d{static_cast<int>(index / 4), static_cast<int>(index % 4) * 3 + 1, 1};
+      if (d.days() > last_)
+        break;
       if (d.days() < first_)
         continue;
-      if (quarter_px >= 3 || d.month == 1) {
-        svg_ << "<line x1=\"" << fmt(x(d.days())) << "\" x2=\"" << fmt(x(d.days())) << "\" y1=\""
-             << kTop << "\" y2=\"" << kHeight - kBottom << "\" stroke=\"#f0f0f0\"/>\n";
-      }
-      std::string text;
-      if (!years_only)
-        text = "Q" + std::to_string((d.month - 1) / 3 + 1) + " " + std::to_string(d.year);
-      else if (d.month == 1 && d.year % every_years == 0)
-        text = std::to_string(d.year);
-      if (text.empty())
-        continue;
-      // A quarter's label sits in the middle of its quarter when it fits.
-      const double at = years_only ? x(d.days()) : x(d.days()) + quarter_px / 2;
-      if (at + kCharWidth * text.size() / 2 <= kWidth - kRight + 4) {
+      svg_ << "<line x1=\"" << fmt(x(d.days())) << "\" x2=\"" << fmt(x(d.days())) << "\" y1=\""
+           << kTop << "\" y2=\"" << kHeight - kBottom << "\" stroke=\"#f0f0f0\"/>\n";
+      const std::string text =
+          step < 4 ? "Q" + std::to_string(index % 4 + 1) + " " + std::to_string(d.year)
+                   : std::to_string(d.year);
+      // A quarter's label sits in the middle of its quarter.
+      const double at = step == 1 ? x(d.days()) + quarter_px / 2 : x(d.days());
+      if (at + kCharWidth * static_cast<double>(text.size()) / 2 <= kWidth - kRight + 4) {
         svg_ << "<text x=\"" << fmt(at) << "\" y=\"" << kHeight - kBottom + 18
              << "\" text-anchor=\"middle\">" << text << "</text>\n";
       }
@@ -308,7 +320,7 @@ class Chart {
 
   // The final target at the last 90 days' rate, up to the frame's end.
   void forecast() {
-    if (report_.final_reached || !report_.forecast_date ||
+    if (!report_.forecast_date ||
         !(*report_.forecast_date > report_.as_of))
       return;
     const std::int64_t from = report_.as_of.days(), to = report_.forecast_date->days();

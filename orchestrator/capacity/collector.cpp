@@ -191,9 +191,14 @@ void Collector::plan_series(const Report& r, std::vector<MetricFamily>& out) con
                  r.milestone_shortfall_h100e);
   if (r.forecast_date) {
     sample(family(out, "dojo_capacity_forecast_timestamp_seconds",
-                  "When the final target is reached at the last 90 days' rate (or was reached), "
-                  "Unix seconds; absent beyond ten years"),
+                  "When the final target is reached at the last 90 days' rate, Unix seconds; "
+                  "absent once reached or beyond ten years"),
            unix_seconds(*r.forecast_date));
+  }
+  if (r.final_reached_date) {
+    sample(family(out, "dojo_capacity_final_reached_timestamp_seconds",
+                  "The first day online reached the final target, Unix seconds"),
+           unix_seconds(*r.final_reached_date));
   }
   sample(family(out, "dojo_capacity_committed_h100e",
                 "H100-equivalents of pools dated after the as-of date that arrive up "

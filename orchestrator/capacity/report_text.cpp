@@ -71,8 +71,8 @@ std::string needed_text(const Report& r) {
 
 std::string forecast_text(const Report& r) {
   std::string text;
-  if (r.final_reached)
-    return "reached on " + r.forecast_date->str();
+  if (r.final_reached_date)
+    return "reached on " + r.final_reached_date->str();
   text = r.forecast_date ? r.forecast_date->str() + " at the last 90 days' rate"
                          : "not at the current rate";
   if (r.committed_final_date)
@@ -157,7 +157,7 @@ std::string to_json(const Report& r) {
       {"last_milestone", milestone_json(r.last_milestone)},
       {"milestone_shortfall_h100e", number(r.milestone_shortfall_h100e)},
       {"forecast_date", date_json(r.forecast_date)},
-      {"final_reached", r.final_reached},
+      {"final_reached_date", date_json(r.final_reached_date)},
       {"committed_h100e", number(r.committed_h100e)},
       {"committed_final_date", date_json(r.committed_final_date)},
       {"deliveries", deliveries},

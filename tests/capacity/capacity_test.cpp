@@ -162,11 +162,11 @@ TEST_CASE("the forecast follows the last 90 days or names the day the target was
         static_cast<long>(std::ceil((3000 - 1900) / (900 / 90.0))));
   CHECK(r.milestone_expected_by == "90-day rate");
   CHECK(*r.milestone_slip_days == doctest::Approx(r.forecast_date->days() - d("2024-12-31").days()));
-  CHECK_FALSE(r.final_reached);
+  CHECK_FALSE(r.final_reached_date.has_value());
   c.pools.push_back(test::pool("last", 1200, d("2024-08-01")));
   const capacity::Report done = capacity::report(c, d("2024-09-30"), std::nullopt);
-  CHECK(done.final_reached);
-  CHECK(*done.forecast_date == d("2024-08-01"));
+  CHECK(*done.final_reached_date == d("2024-08-01"));
+  CHECK_FALSE(done.forecast_date.has_value());
   CHECK(capacity::to_table(done).find("reached on 2024-08-01") != std::string::npos);
 }
 
