@@ -25,8 +25,11 @@ for line in open(sys.argv[1]):
     m = re.match(r'\{__name__="([^"]+)"(.*)\} (\S+) (\d+)$', line.strip())
     if m:
         points.setdefault((m.group(1), m.group(2)), []).append((int(m.group(4)), float(m.group(3))))
+online_fleet = sorted(points[("dojo_capacity_fleet_online_h100e", "")])
+assert [t for t, _ in online_fleet] == [1704067200000, 1706659200000, 1709251200000, 1711843200000], online_fleet
+# No plan target before the plan starts on 2024-03-31: one progress sample.
 ratio = sorted(points[("dojo_capacity_progress_ratio", "")])
-assert [t for t, _ in ratio] == [1704067200000, 1706659200000, 1709251200000, 1711843200000], ratio
+assert [t for t, _ in ratio] == [1711843200000], ratio
 report = json.load(open(sys.argv[2]))
 assert abs(ratio[-1][1] - report["progress_ratio"]) < 1e-9, (ratio[-1], report["progress_ratio"])
 online = sum(v[-1][1] for (name, _), v in points.items() if name == "dojo_capacity_online_h100e")
@@ -34,6 +37,12 @@ assert abs(online - report["online_h100e"]) < 1e-6, (online, report["online_h100
 assert not any(name == "dojo_capacity_allocated_h100e" for name, _ in points), "allocated has no history"
 print("backfill ok:", len(points), "series")
 PY
+
+# A step that does not divide the range still ends on --as-of.
+"$dojo" capacity backfill --config "$seed" --from 2024-01-01 --as-of 2024-12-31 --step-days 30 \
+  --out "$work/steps.om" >/dev/null
+last=$(grep '^dojo_capacity_as_of_timestamp_seconds ' "$work/steps.om" | tail -1 | awk '{print $3}')
+[ "$last" = "$(date -u -d 2024-12-31 +%s)" ] || fail "the last sample is at $last, not 2024-12-31"
 
 source "$(dirname "$0")/lib.sh"
 expect_error backfill "needs --out FILE"
