@@ -181,11 +181,12 @@ void Collector::plan_series(const Report& r, std::vector<MetricFamily>& out) con
   }
   optional_gauge(out, "dojo_capacity_required_per_day_h100e",
                  "H100e a day needed to meet the next milestone", r.required_per_day_h100e);
-  optional_gauge(out, "dojo_capacity_milestone_slip_days",
-                 "Days the next milestone is expected late (negative: early), by committed "
+  optional_gauge(out, "dojo_capacity_milestone_slip_seconds",
+                 "How late the next milestone is expected (negative: early), by committed "
                  "deliveries else the last 90 days' rate; absent when not reached within the "
                  "forecast horizon",
-                 r.milestone_slip_days);
+                 r.milestone_slip_days ? std::optional<double>(*r.milestone_slip_days * 86400.0)
+                                       : std::nullopt);
   optional_gauge(out, "dojo_capacity_milestone_shortfall_h100e",
                  "H100e online still lacks to meet the last milestone already due (0: met)",
                  r.milestone_shortfall_h100e);

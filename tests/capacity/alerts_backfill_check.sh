@@ -47,7 +47,7 @@ days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1
 epoch = datetime.date(1970, 1, 1)
 
 # The backfilled series, by day.
-wanted = ("dojo_capacity_milestone_shortfall_h100e", "dojo_capacity_milestone_slip_days",
+wanted = ("dojo_capacity_milestone_shortfall_h100e", "dojo_capacity_milestone_slip_seconds",
           "dojo_capacity_next_milestone_timestamp_seconds")
 values = {name: {} for name in wanted}
 for line in open(f"{work}/series.om"):
@@ -88,7 +88,7 @@ labels = 'job="dojo-capacity",instance="127.0.0.1:9400"'
 severity = {"DojoCapacityMilestoneMissed": "critical"}
 summary = {
     "DojoCapacityMilestoneMissed": lambda v: "Online capacity is %.0f H100e short of a milestone already due" % v,
-    "DojoCapacityMilestoneSlipping": lambda v: "The next capacity milestone is expected %.0f days late" % v,
+    "DojoCapacityMilestoneSlipping": lambda v: "The next capacity milestone is expected %dd 0h 0m 0s late" % round(v),
     "DojoCapacityMilestoneOutOfReach": lambda v: "The next capacity milestone is not reached at the current rate",
 }
 description = {

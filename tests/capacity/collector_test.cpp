@@ -61,7 +61,7 @@ TEST_CASE("before the plan starts there is no target, progress or gap series") {
   CHECK(find(families, "dojo_capacity_progress_ratio") == nullptr);
   CHECK(find(families, "dojo_capacity_gap_h100e") == nullptr);
   CHECK(find(families, "dojo_capacity_plan_final_h100e") != nullptr);
-  const auto* slip = find(families, "dojo_capacity_milestone_slip_days");
+  const auto* slip = find(families, "dojo_capacity_milestone_slip_seconds");
   REQUIRE(slip != nullptr);  // the first milestone is ahead, and expected
 }
 

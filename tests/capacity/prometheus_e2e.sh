@@ -93,6 +93,9 @@ checks = {
     "dojo_capacity_growth_90d_ratio": report["growth_90d_ratio"],
     "dojo_capacity_required_per_day_h100e": report["required_per_day_h100e"],
     "dojo_capacity_fleet_power_watts": report["fleet_power_watts"],
+    "dojo_capacity_milestone_slip_seconds / 86400": report["milestone_slip_days"],
+    "dojo_capacity_committed_h100e": report["committed_h100e"],
+    "dojo_capacity_planned_online_h100e": report["planned_online_h100e"],
 }
 for expr, want in checks.items():
     result = query(expr)
@@ -107,7 +110,8 @@ assert got_date == report["forecast_date"], (got_date, report["forecast_date"])
 # The alert rules loaded from the shipped config.
 with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/rules", timeout=5) as r:
     rules = [rule["name"] for g in json.load(r)["data"]["groups"] for rule in g["rules"]]
-for want in ("DojoCapacityBehindPlan", "DojoCapacityExporterDown", "DojoJobStalled",
+for want in ("DojoCapacityMilestoneMissed", "DojoCapacityMilestoneSlipping",
+             "DojoCapacityMilestoneOutOfReach", "DojoCapacityExporterDown", "DojoJobStalled",
              "DojoJobRestartingRepeatedly"):
     assert want in rules, (want, rules)
 print("Prometheus agrees with the report; rules loaded:", ", ".join(rules))
@@ -118,7 +122,8 @@ import glob, re
 grafana = sys.argv[3]
 provisioned = open(f"{grafana}/provisioning/datasources/dojo.yml").read()
 uid = re.search(r"uid: (\S+)", provisioned).group(1)
-without_ledger = ("allocated", "utilisation")
+# Allocated needs a ledger; on 2024-06-30 every installed pool is up.
+without_ledger = ("allocated", "utilisation", "not_online")
 for path in glob.glob(f"{grafana}/dashboards/*.json"):
     dashboard = json.load(open(path))
     assert dashboard["panels"], path

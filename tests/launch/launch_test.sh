@@ -125,7 +125,7 @@ GOLDEN
     # The capacity tracker does not count it online, and says why.
     "$dojo" capacity report --config "$root/configs/capacity/tesla-2024.yaml" --state-dir "$work/state" >"$work/cap" ||
       fail "dojo capacity report"
-    grep -Eq "^  online +[0-9]+ H100e   \([0-9.]+ H100e blacklisted: $bad \(killed\)\)$" "$work/cap" ||
+    grep -Eq "^  online +[0-9,]+ H100e   \([0-9.]+ H100e blacklisted: $bad \(killed\)\)$" "$work/cap" ||
       { cat "$work/cap"; fail "the capacity report counts the blacklisted node online"; }
     "$dojo" capacity report --config "$root/configs/capacity/tesla-2024.yaml" --state-dir "$work/state" --format json |
       python3 -c 'import json,sys; r=json.load(sys.stdin); o=r["out_of_service"]; assert len(o)==1 and o[0]["cause"]=="killed" and r["out_of_service_h100e"]>0, r' ||
