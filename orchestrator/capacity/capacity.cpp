@@ -137,16 +137,34 @@ void spend_figures(const config::CapacityConfig& capacity, Report& r) {
     r.usd_per_h100e = spend / added;
 }
 
+/// When a pool not online on `as_of` next counts online (in service and up),
+/// within the forecast horizon.
+std::optional<Date> next_up(const config::Pool& p, const Date& as_of) {
+  auto online_on = [&p](const Date& d) {
+    return in_service(p, d) && p.state_at(d) == config::NodeState::kUp;
+  };
+  if (online_on(as_of))
+    return std::nullopt;
+  std::vector<Date> candidates = {p.online};
+  for (const config::StateChange& change : p.states)
+    candidates.push_back(change.since);
+  std::sort(candidates.begin(), candidates.end());
+  for (const Date& d : candidates) {
+    if (d > as_of && d.days() - as_of.days() <= kForecastHorizonDays && online_on(d))
+      return d;
+  }
+  return std::nullopt;
+}
+
 void inventory_figures(const config::CapacityConfig& capacity, Report& r) {
   for (const config::Pool& p : capacity.pools) {
     const double h = pool_h100e(capacity, p);
-    if (p.online > r.as_of) {
-      const bool up = p.state_at(p.online) == config::NodeState::kUp;
-      r.deliveries.push_back({p.name, p.online, h, p.planned, up});
-      if (up)
-        r.committed_h100e += h;
-      continue;
+    if (const std::optional<Date> up = next_up(p, r.as_of)) {
+      r.deliveries.push_back({p.name, *up, h, p.planned, p.online});
+      r.committed_h100e += h;
     }
+    if (p.online > r.as_of)
+      continue;
     if (!in_service(p, r.as_of)) {
       r.not_online.push_back({p.name, "retired", h, *p.retire, ""});
       continue;

@@ -59,13 +59,14 @@ struct NotOnline {
   std::string detail;  ///< blacklisted: cause and reason
 };
 
-/// A pool that comes online after the as-of date, as the inventory commits.
+/// A pool that counts online after the as-of date by the inventory's dated
+/// changes: a new pool, or one that returns from drained or down.
 struct Delivery {
   std::string pool;
-  config::Date date;
+  config::Date date;  ///< when it counts online
   double h100e = 0;
   bool planned = false;  ///< planned rather than stated by the source
-  bool up = true;        ///< counts online on arrival (not delivered drained or down)
+  config::Date arrives;  ///< its online date (before `date` when it burns in first)
 };
 
 struct ClusterCapacity {
@@ -112,8 +113,8 @@ struct Report {
   std::optional<config::Date> forecast_date;
   /// The first day online reached the final target, once it has.
   std::optional<config::Date> final_reached_date;
-  std::vector<Delivery> deliveries;              ///< after as_of, in date order
-  double committed_h100e = 0;                    ///< up deliveries' H100e
+  std::vector<Delivery> deliveries;  ///< after as_of, within the horizon, in date order
+  double committed_h100e = 0;        ///< the deliveries' H100e
   std::optional<config::Date> committed_final_date;  ///< deliveries reach the final target
   std::optional<double> spend_usd;      ///< spend over periods ended by as_of
   std::optional<double> usd_per_h100e;  ///< over the H100e installed in those periods

@@ -250,7 +250,7 @@ class Chart {
   void committed() {
     bool any = false;
     for (const Delivery& d : report_.deliveries)
-      any = any || (d.up && d.date.days() <= last_);
+      any = any || d.date.days() <= last_;
     if (!any)
       return;
     std::string name = "committed deliveries";

@@ -76,7 +76,7 @@ std::string Collector::version(const std::vector<std::filesystem::path>& state_f
   return v;
 }
 
-std::vector<MetricFamily> Collector::Collect() const {
+Report Collector::current() const {
   const config::Date as_of = fixed_as_of_ ? *fixed_as_of_ : config::Date::today();
   // The ledger and the blacklist describe today: no other date gets them.
   std::optional<Live> live;
@@ -84,7 +84,12 @@ std::vector<MetricFamily> Collector::Collect() const {
     live = Live{allocated_ ? allocated_() : std::nullopt,
                 out_of_service_ ? out_of_service_() : std::vector<OutOfService>{}};
   }
-  const Report r = report(capacity_, as_of, live);
+  return report(capacity_, as_of, live);
+}
+
+std::vector<MetricFamily> Collector::Collect() const {
+  const Report r = current();
+  const config::Date& as_of = r.as_of;
   std::vector<MetricFamily> out;
   inventory_series(r, as_of, out);
   plan_series(r, out);

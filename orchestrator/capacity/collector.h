@@ -25,6 +25,11 @@ class Collector : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  /// The report the series are made of: the scrape's date (or the fixed
+  /// one), with the ledger and blacklist when that date is today.
+  Report current() const;
+  const config::CapacityConfig& capacity() const { return capacity_; }
+
   /// Adds per-node series from a cluster inventory:
   /// dojo_capacity_node_h100e{cluster, node, accelerator, state}, each node's
   /// slots times its accelerator's factor on the capacity document's basis.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "orchestrator/capacity/capacity.h"
+#include "orchestrator/capacity/report_words.h"
 
 namespace dojo::capacity {
 namespace {
@@ -25,11 +26,15 @@ Json milestone_json(const std::optional<config::Milestone>& m) {
   return m ? Json{{"date", m->date.str()}, {"h100e", m->h100e}} : Json();
 }
 
+}  // namespace
+
+namespace words {
+
 std::string h100e(double value) {
   return thousands(value) + " H100e";
 }
 
-std::string percent(std::optional<double> ratio, const char* format = "%.1f %%") {
+std::string percent(std::optional<double> ratio, const char* format) {
   if (!ratio || !std::isfinite(*ratio))
     return "n/a";
   char text[48];
@@ -37,7 +42,6 @@ std::string percent(std::optional<double> ratio, const char* format = "%.1f %%")
   return text;
 }
 
-/// "16 days late", "3 days early", "on the day".
 std::string slip_text(double days) {
   const long n = std::lround(std::fabs(days));
   if (n == 0)
@@ -80,7 +84,7 @@ std::string forecast_text(const Report& r) {
   return text;
 }
 
-}  // namespace
+}  // namespace words
 
 std::string thousands(double value, int decimals) {
   if (!std::isfinite(value))
@@ -117,7 +121,7 @@ std::string to_json(const Report& r) {
                           {"date", d.date.str()},
                           {"h100e", number(d.h100e)},
                           {"planned", d.planned},
-                          {"up", d.up}});
+                          {"arrives", d.arrives.str()}});
   }
   Json clusters = Json::object();
   for (const auto& [name, c] : r.clusters) {
@@ -172,6 +176,7 @@ std::string to_json(const Report& r) {
 }
 
 std::string to_table(const Report& r) {
+  using namespace words;
   std::ostringstream out;
   auto row = [&out](const char* name, const std::string& value) {
     char label[32];
@@ -230,7 +235,7 @@ std::string to_table(const Report& r) {
       char text[160];
       std::snprintf(text, sizeof(text), "  %s  %-20s %14s  %s%s", d.date.str().c_str(),
                     d.pool.c_str(), h100e(d.h100e).c_str(), d.planned ? "planned" : "committed",
-                    d.up ? "" : ", not online on arrival");
+                    d.arrives < d.date ? (", installed " + d.arrives.str()).c_str() : "");
       out << text << "\n";
     }
   }

@@ -16,6 +16,7 @@
 #include "orchestrator/capacity/capacity.h"
 #include "orchestrator/capacity/chart.h"
 #include "orchestrator/capacity/collector.h"
+#include "orchestrator/capacity/page.h"
 #include "orchestrator/cli/command.h"
 #include "orchestrator/config/loader.h"
 #include "orchestrator/launch/ledger.h"
@@ -183,6 +184,11 @@ int serve(const config::CapacityConfig& capacity, CapacityArgs& a, Streams& io) 
   collector->set_out_of_service([state_dir = a.state_dir] { return blacklisted(state_dir); });
   metrics::Exporter exporter(*a.listen);
   exporter.add(collector);
+  exporter.add_page("/", "text/html; charset=utf-8", [collector] {
+    return capacity::html_page(collector->capacity(), collector->current());
+  });
+  exporter.add_page("/report.json", "application/json",
+                    [collector] { return capacity::to_json(collector->current()); });
   if (a.render_cache == "on") {
     exporter.cache_while(
         [collector, files = std::vector<std::filesystem::path>{a.state_dir / "ledger.tsv",
@@ -190,7 +196,7 @@ int serve(const config::CapacityConfig& capacity, CapacityArgs& a, Streams& io) 
           return collector->version(files);
         });
   }
-  io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics"
+  io.out << "dojo capacity: serving http://" << exporter.endpoint() << "/metrics and the page at /"
          << (a.listen->basic_auth.empty() ? "" : " (basic auth)") << std::endl;
   int sig = 0;
   sigwait(&stop, &sig);

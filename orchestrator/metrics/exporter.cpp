@@ -188,9 +188,39 @@ std::string Exporter::endpoint() const {
   return address_text(bind_, port_);
 }
 
+std::string Exporter::page(const std::string& path, bool keep_alive, bool head_only) const {
+  std::function<std::string()> render;
+  std::string type;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Page& p : pages_) {
+      if (p.path == path) {
+        render = p.render;
+        type = p.content_type;
+      }
+    }
+  }
+  if (!render) {
+    return response(404, "Not Found", "text/plain", "metrics are at /metrics\n", keep_alive,
+                    head_only);
+  }
+  try {
+    return response(200, "OK", type, render(), keep_alive, head_only);
+  } catch (const std::exception& e) {
+    return response(500, "Internal Server Error", "text/plain", std::string(e.what()) + "\n",
+                    keep_alive, head_only);
+  }
+}
+
 void Exporter::add(std::shared_ptr<prometheus::Collectable> collectable) {
   std::lock_guard<std::mutex> lock(mutex_);
   collectables_.push_back(std::move(collectable));
+}
+
+void Exporter::add_page(std::string path, std::string content_type,
+                        std::function<std::string()> render) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pages_.push_back({std::move(path), std::move(content_type), std::move(render)});
 }
 
 void Exporter::cache_while(std::function<std::string()> version) {
@@ -305,8 +335,7 @@ void Exporter::serve(int fd) {
       reply = response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", render(), keep_alive,
                        head_only);
     } else {
-      reply = response(404, "Not Found", "text/plain", "metrics are at /metrics\n", keep_alive,
-                       head_only);
+      reply = page(path, keep_alive, head_only);
     }
     if (!send_all(fd, reply))
       break;

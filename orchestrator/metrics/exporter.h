@@ -68,8 +68,14 @@ class Exporter {
   /// The exposition as a scrape would see it.
   std::string render() const;
 
+  /// Also serves GET `path` (not /metrics) with `content_type`, the body
+  /// `render` returns at each request; behind the same basic auth. A render
+  /// that throws answers 500 with its message.
+  void add_page(std::string path, std::string content_type, std::function<std::string()> render);
+
  private:
   std::string render_now() const;
+  std::string page(const std::string& path, bool keep_alive, bool head_only) const;
   void accept_loop();
   void serve(int fd);
 
@@ -84,6 +90,11 @@ class Exporter {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::vector<int> open_fds_;
   std::function<std::string()> version_;  // empty: render every scrape
+  struct Page {
+    std::string path, content_type;
+    std::function<std::string()> render;
+  };
+  std::vector<Page> pages_;  // guarded by mutex_
   mutable std::mutex cache_mutex_;
   mutable std::string cached_version_, cached_text_;
   mutable bool cached_ = false;
