@@ -35,11 +35,8 @@ void parse_pool_state(MapReader& p, Diagnostics& diagnostics, Pool& pool, bool h
   for (std::size_t i = 0; i < node->items.size(); ++i) {
     MapReader s(node->items[i].get(), p.path_of("state") + "[" + std::to_string(i) + "]",
                 diagnostics);
-    if (!s.present()) {
-      p.error_at(*node->items[i], "state",
-                 "each state change reads {since: YYYY-MM-DD, state: up|drained|down}");
+    if (!s.present())
       continue;
-    }
     StateChange change;
     const bool have_since = s.required("since", change.since);
     s.optional_enum("state", change.state, kStates);
