@@ -131,7 +131,8 @@ void spend_figures(const config::CapacityConfig& capacity, Report& r) {
   }
   double added = 0;
   for (const auto& [from, to] : merged)
-    added += installed_h100e(capacity, to) - installed_h100e(capacity, Date::from_days(from.days() - 1));
+    added +=
+        installed_h100e(capacity, to) - installed_h100e(capacity, Date::from_days(from.days() - 1));
   r.spend_usd = spend;
   if (added > 0)
     r.usd_per_h100e = spend / added;

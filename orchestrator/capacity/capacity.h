@@ -52,7 +52,7 @@ struct Live {
 /// Installed H100e not online, and why: a pool drained, down or retired, or
 /// a node the launchers blacklisted.
 struct NotOnline {
-  std::string pool;  ///< the pool; for a blacklisted node, its host
+  std::string pool;   ///< the pool; for a blacklisted node, its host
   std::string state;  ///< drained, down, retired or blacklisted
   double h100e = 0;
   config::Date since;  ///< the state's start (blacklisted: the as-of date)
@@ -78,8 +78,8 @@ struct Report {
   config::Date as_of;
   bool live = false;  ///< the ledger and blacklist were read (the as-of date is today)
   double installed_h100e = 0;
-  double online_h100e = 0;          ///< up pools, less blacklisted nodes
-  double planned_online_h100e = 0;  ///< the part of online from planned pools
+  double online_h100e = 0;                ///< up pools, less blacklisted nodes
+  double planned_online_h100e = 0;        ///< the part of online from planned pools
   std::optional<double> allocated_h100e;  ///< null: unknown (see allocated_note)
   std::string allocated_note;             ///< why allocated is unknown
   /// Blacklisted nodes' H100e, already taken out of online_h100e (the fleet
@@ -92,8 +92,8 @@ struct Report {
   std::optional<double> plan_target_h100e;  ///< null before the plan starts
   double plan_final_h100e = 0;
   config::Date plan_final_date;
-  std::optional<double> progress_ratio;  ///< online / plan target
-  std::optional<double> gap_h100e;       ///< plan target - online; positive is behind
+  std::optional<double> progress_ratio;    ///< online / plan target
+  std::optional<double> gap_h100e;         ///< plan target - online; positive is behind
   std::optional<double> growth_90d_ratio;  ///< online vs 90 days before, minus 1
   std::optional<double> growth_qoq_ratio;  ///< this quarter's end (or as_of) vs the last's
   /// The next milestone after as_of, and when online is expected to reach it:
@@ -102,7 +102,7 @@ struct Report {
   std::optional<config::Milestone> next_milestone;
   std::optional<double> required_per_day_h100e;  ///< to reach the next milestone
   std::optional<config::Date> milestone_expected;
-  std::string milestone_expected_by;       ///< "online", "committed deliveries" or "90-day rate"
+  std::string milestone_expected_by;          ///< "online", "committed deliveries" or "90-day rate"
   std::optional<double> milestone_slip_days;  ///< expected - due; positive is late
   /// The last milestone on or before as_of, and the H100e online still lacks
   /// to meet it (0 when met): a milestone missed.
@@ -116,8 +116,8 @@ struct Report {
   std::vector<Delivery> deliveries;  ///< after as_of, within the horizon, in date order
   double committed_h100e = 0;        ///< the deliveries' H100e
   std::optional<config::Date> committed_final_date;  ///< deliveries reach the final target
-  std::optional<double> spend_usd;      ///< spend over periods ended by as_of
-  std::optional<double> usd_per_h100e;  ///< over the H100e installed in those periods
+  std::optional<double> spend_usd;                   ///< spend over periods ended by as_of
+  std::optional<double> usd_per_h100e;               ///< over the H100e installed in those periods
   std::optional<double> fleet_power_watts;
   std::optional<double> fleet_idle_hours_per_week;
   std::optional<double> fleet_energy_wh_per_week;

@@ -149,8 +149,8 @@ class Chart {
          << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
          << "<text x=\"" << kLeft << "\" y=\"28\" font-size=\"18\" font-weight=\"bold\">"
          << xml_escape(capacity_.name) << ": H100-equivalents against the plan</text>\n";
-    std::string line = "as of " + report_.as_of.str() + ": " + thousands(report_.online_h100e) +
-                       " H100e online, ";
+    std::string line =
+        "as of " + report_.as_of.str() + ": " + thousands(report_.online_h100e) + " H100e online, ";
     if (report_.plan_target_h100e) {
       char ratio[32];
       std::snprintf(ratio, sizeof(ratio), "%.1f%%", report_.progress_ratio.value_or(0) * 100);
@@ -255,8 +255,8 @@ class Chart {
       return;
     std::string name = "committed deliveries";
     if (report_.committed_final_date)
-      name += ": " + thousands(report_.plan_final_h100e) + " by " +
-              report_.committed_final_date->str();
+      name +=
+          ": " + thousands(report_.plan_final_h100e) + " by " + report_.committed_final_date->str();
     steps(true, kCommitted, "", last_, report_.out_of_service_h100e, true, report_.as_of.days());
     legend_.back().label = name;
   }
@@ -267,10 +267,11 @@ class Chart {
     const std::size_t n = capacity_.plan.milestones.size();
     std::vector<std::size_t> chosen;
     for (std::size_t i = 0; i < kChartMaxLabels && i < n; ++i) {
-      chosen.push_back(n <= kChartMaxLabels ? i
-                                            : static_cast<std::size_t>(std::llround(
-                                                  static_cast<double>(i) * static_cast<double>(n - 1) /
-                                                  static_cast<double>(kChartMaxLabels - 1))));
+      chosen.push_back(n <= kChartMaxLabels
+                           ? i
+                           : static_cast<std::size_t>(
+                                 std::llround(static_cast<double>(i) * static_cast<double>(n - 1) /
+                                              static_cast<double>(kChartMaxLabels - 1))));
     }
     return chosen;
   }
@@ -293,8 +294,8 @@ class Chart {
                                    static_cast<std::int64_t>(kChartMaxPoints - 1));
     }
     for (std::int64_t day : days) {
-      svg_ << fmt(x(day)) << "," << fmt(y(plan_target(capacity_.plan, Date::from_days(day)).value_or(0)))
-           << " ";
+      svg_ << fmt(x(day)) << ","
+           << fmt(y(plan_target(capacity_.plan, Date::from_days(day)).value_or(0))) << " ";
     }
     svg_ << fmt(x(last_)) << "," << fmt(y(milestones.back().h100e)) << "\"/>\n";
     for (std::size_t i : labelled_milestones()) {
@@ -320,8 +321,7 @@ class Chart {
 
   // The final target at the last 90 days' rate, up to the frame's end.
   void forecast() {
-    if (!report_.forecast_date ||
-        !(*report_.forecast_date > report_.as_of))
+    if (!report_.forecast_date || !(*report_.forecast_date > report_.as_of))
       return;
     const std::int64_t from = report_.as_of.days(), to = report_.forecast_date->days();
     const std::int64_t end = std::min(to, last_);
@@ -329,8 +329,8 @@ class Chart {
                                                      static_cast<double>(end - from) /
                                                      static_cast<double>(to - from);
     svg_ << "<line x1=\"" << fmt(x(from)) << "\" y1=\"" << fmt(y(report_.online_h100e))
-         << "\" x2=\"" << fmt(x(end)) << "\" y2=\"" << fmt(y(at_end)) << "\" stroke=\""
-         << kForecast << "\" stroke-width=\"2\" stroke-dasharray=\"2 3\"/>\n";
+         << "\" x2=\"" << fmt(x(end)) << "\" y2=\"" << fmt(y(at_end)) << "\" stroke=\"" << kForecast
+         << "\" stroke-width=\"2\" stroke-dasharray=\"2 3\"/>\n";
     legend_.push_back({kForecast,
                        "90-day rate: " + thousands(report_.plan_final_h100e) + " by " +
                            report_.forecast_date->str() + (to > last_ ? " (off the chart)" : ""),
@@ -355,8 +355,8 @@ class Chart {
         at = kLeft + 10;
         row += 20;
       }
-      svg_ << "<line x1=\"" << at << "\" x2=\"" << at + 24 << "\" y1=\"" << row << "\" y2=\""
-           << row << "\" stroke=\"" << e.color << "\" stroke-width=\"3\""
+      svg_ << "<line x1=\"" << at << "\" x2=\"" << at + 24 << "\" y1=\"" << row << "\" y2=\"" << row
+           << "\" stroke=\"" << e.color << "\" stroke-width=\"3\""
            << (e.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n<text x=\"" << at + 30
            << "\" y=\"" << row + 4 << "\">" << xml_escape(e.label) << "</text>\n";
       at += width;

@@ -56,8 +56,8 @@ void Collector::add_nodes(const config::ClusterConfig& cluster) {
     } catch (const Error& e) {
       throw Error(cluster.source.string() + ": node \"" + node.host + "\": " + e.what());
     }
-    nodes_.push_back(
-        {cluster.name, node.host, node.accelerator, config::to_string(node.state), factor * node.slots});
+    nodes_.push_back({cluster.name, node.host, node.accelerator, config::to_string(node.state),
+                      factor * node.slots});
   }
 }
 

@@ -44,9 +44,9 @@ void figures(std::ostringstream& html, const Report& r) {
                            : "unknown (" + r.allocated_note + ")");
   figure(html, "utilisation", "utilisation_ratio", percent(r.utilisation_ratio));
   figure(html, "plan target", "plan_target_h100e",
-         r.plan_target_h100e ? number(r.plan_target_h100e, 0, " H100e")
-                             : "none: the plan starts " +
-                                   r.plan_start.value_or(r.plan_final_date).str());
+         r.plan_target_h100e
+             ? number(r.plan_target_h100e, 0, " H100e")
+             : "none: the plan starts " + r.plan_start.value_or(r.plan_final_date).str());
   figure(html, "progress", "progress_ratio", percent(r.progress_ratio));
   figure(html, "gap (positive: behind)", "gap_h100e", number(r.gap_h100e, 0, " H100e"));
   figure(html, "growth, 90 days", "growth_90d_ratio", percent(r.growth_90d_ratio, "%+.1f %%"));

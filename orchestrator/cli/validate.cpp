@@ -61,8 +61,12 @@ std::string summarize(const JobConfig& j) {
 }
 
 std::string summarize(const CapacityConfig& c) {
-  std::string text = "capacity \"" + c.name + "\": " + std::to_string(c.pools.size()) + " pools, " +
-                     std::to_string(c.plan.milestones.size()) + " plan milestones";
+  std::size_t planned = 0;
+  for (const Pool& p : c.pools)
+    planned += p.planned ? 1 : 0;
+  std::string text = "capacity \"" + c.name + "\": " + std::to_string(c.pools.size()) + " pools" +
+                     (planned ? " (" + std::to_string(planned) + " planned)" : std::string()) +
+                     ", " + std::to_string(c.plan.milestones.size()) + " plan milestones";
   if (!c.plan.milestones.empty()) {
     text += " up to " + fixed(c.plan.milestones.back().h100e, 0) + " H100e by " +
             c.plan.milestones.back().date.str();

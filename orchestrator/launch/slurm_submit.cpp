@@ -254,9 +254,9 @@ std::string slurm_billing(const config::ClusterConfig& cluster) {
     if (a == nullptr)
       continue;
     const std::string gres = gres_name(a->kind);
-    const std::string weights =
-        gres.empty() ? "CPU=" + fixed3(a->h100e())
-                     : "CPU=0,GRES/" + gres + ":" + name + "=" + fixed3(a->h100e());
+    const std::string weights = gres.empty()
+                                    ? "CPU=" + fixed3(a->h100e())
+                                    : "CPU=0,GRES/" + gres + ":" + name + "=" + fixed3(a->h100e());
     s += "PartitionName=" + cluster.name + "-" + name + " Nodes=" + compress_slurm_hostlist(hosts) +
          " TRESBillingWeights=\"" + weights + "\"\n";
   }

@@ -16,8 +16,9 @@ using test::seed;
 TEST_CASE("blacklisted nodes are not counted online, and the report says which and why") {
   const auto c = seed();
   const capacity::Report plain = capacity::report(c, d("2024-06-30"), capacity::Live{1000.0, {}});
-  const capacity::Report r = capacity::report(
-      c, d("2024-06-30"), capacity::Live{1000.0, {{"gpu-7", 16.0, "hang", "no progress for 120 s"}}});
+  const capacity::Report r =
+      capacity::report(c, d("2024-06-30"),
+                       capacity::Live{1000.0, {{"gpu-7", 16.0, "hang", "no progress for 120 s"}}});
   CHECK(r.online_h100e == doctest::Approx(plain.online_h100e - 16.0));
   CHECK(r.out_of_service_h100e == 16.0);
   CHECK(*r.utilisation_ratio == doctest::Approx(1000.0 / r.online_h100e));
@@ -32,7 +33,7 @@ TEST_CASE("the seed reaches 35,000 H100e at the end of Q1 2024 after more than 1
   CHECK(capacity::online_h100e(c, d("2023-12-31")) <= 15200);
   const capacity::Report r = capacity::report(c, d("2024-03-31"), capacity::Live{1000.0, {}});
   CHECK(r.online_h100e == doctest::Approx(35000).epsilon(0.001));
-  CHECK(r.online_h100e >= 35000);  // the Q1 milestone is met
+  CHECK(r.online_h100e >= 35000);             // the Q1 milestone is met
   CHECK(r.installed_h100e > r.online_h100e);  // a pool is down
   CHECK(*r.growth_qoq_ratio > 1.3);
   CHECK(*r.growth_90d_ratio > 1.3);
@@ -164,7 +165,8 @@ TEST_CASE("the forecast follows the last 90 days or names the day the target was
   CHECK(r.forecast_date->days() - d("2024-06-30").days() ==
         static_cast<long>(std::ceil((3000 - 1900) / (900 / 90.0))));
   CHECK(r.milestone_expected_by == "90-day rate");
-  CHECK(*r.milestone_slip_days == doctest::Approx(r.forecast_date->days() - d("2024-12-31").days()));
+  CHECK(*r.milestone_slip_days ==
+        doctest::Approx(r.forecast_date->days() - d("2024-12-31").days()));
   CHECK_FALSE(r.final_reached_date.has_value());
   c.pools.push_back(test::pool("last", 1200, d("2024-08-01")));
   const capacity::Report done = capacity::report(c, d("2024-09-30"), std::nullopt);
@@ -216,13 +218,29 @@ TEST_CASE("allocated H100e is unknown, never 0, without a ledger or for another 
 TEST_CASE("the JSON report carries every documented key") {
   const std::string json =
       capacity::to_json(capacity::report(seed(), d("2024-06-30"), capacity::Live{12.5, {}}));
-  for (const char* key :
-       {"as_of", "installed_h100e", "online_h100e", "planned_online_h100e", "allocated_h100e",
-        "not_online", "plan_target_h100e", "plan_final_h100e", "progress_ratio", "gap_h100e",
-        "growth_90d_ratio", "growth_qoq_ratio", "next_milestone", "required_per_day_h100e",
-        "milestone_expected_date", "milestone_slip_days", "milestone_shortfall_h100e",
-        "forecast_date", "committed_h100e", "committed_final_date", "deliveries",
-        "fleet_power_watts", "fleet_idle_hours_per_week"}) {
+  for (const char* key : {"as_of",
+                          "installed_h100e",
+                          "online_h100e",
+                          "planned_online_h100e",
+                          "allocated_h100e",
+                          "not_online",
+                          "plan_target_h100e",
+                          "plan_final_h100e",
+                          "progress_ratio",
+                          "gap_h100e",
+                          "growth_90d_ratio",
+                          "growth_qoq_ratio",
+                          "next_milestone",
+                          "required_per_day_h100e",
+                          "milestone_expected_date",
+                          "milestone_slip_days",
+                          "milestone_shortfall_h100e",
+                          "forecast_date",
+                          "committed_h100e",
+                          "committed_final_date",
+                          "deliveries",
+                          "fleet_power_watts",
+                          "fleet_idle_hours_per_week"}) {
     CAPTURE(key);
     CHECK(json.find(std::string("\"") + key + "\": ") != std::string::npos);
   }

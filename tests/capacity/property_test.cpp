@@ -40,8 +40,8 @@ config::NodeState any_state(Random& random) {
 
 /// A valid timeline: what the loader would accept.
 config::CapacityConfig random_timeline(Random& random) {
-  config::CapacityConfig c = test::one_pool_timeline(random.between(1, 100000),
-                                                     random.date("1990-01-01", "2030-01-01"));
+  config::CapacityConfig c =
+      test::one_pool_timeline(random.between(1, 100000), random.date("1990-01-01", "2030-01-01"));
   c.catalog.accelerators[0].h100e_declared = static_cast<double>(random.between(1, 4000)) / 1000;
   const auto pools = random.between(0, 30);
   for (std::int64_t i = 0; i < pools; ++i) {

@@ -75,7 +75,8 @@ TEST_CASE("validate accepts good files of every kind and says what they define")
   CHECK(r.out.find("cluster \"local\": 1 nodes (1 up, 2 slots up") != std::string::npos);
   CHECK(r.out.find("job \"fashion-mnist\": mlp workload on 2 ranks, cluster \"local\"") !=
         std::string::npos);
-  CHECK(r.out.find("capacity \"tesla-ai-training\": 12 pools, 3 plan milestones up to 85000 H100e "
+  CHECK(r.out.find("capacity \"tesla-ai-training\": 12 pools (4 planned), 2 plan milestones up to "
+                   "85000 H100e "
                    "by 2024-12-31") != std::string::npos);
 }
 
