@@ -82,7 +82,8 @@ TEST_CASE("blacklisted nodes are out of service at the live date: not online, wi
   Collector live(seed(), std::nullopt, {});
   const double before =
       find(live.Collect(), "dojo_capacity_fleet_online_h100e")->metric.at(0).gauge.value;
-  for (const auto& m : find(live.Collect(), "dojo_capacity_out_of_service_h100e")->metric)
+  const auto none_yet = live.Collect();
+  for (const auto& m : find(none_yet, "dojo_capacity_out_of_service_h100e")->metric)
     CHECK(m.gauge.value == 0);
   live.set_out_of_service([] {
     return std::vector<OutOfService>{{"gpu-7", 8.0, "hang", "no progress"},
