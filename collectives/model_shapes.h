@@ -17,7 +17,8 @@ namespace dojo::collectives {
 std::vector<std::size_t> model_gradient_shapes(std::string_view model);
 
 /// Forward + backward FLOPs of one sample of `model` (about 3 x the forward
-/// pass): resnet50 at 224 x 224 (3 x 8.2 GFLOP), resnet101 (3 x 7.8 GFLOP), bert-large at 512
+/// pass): resnet50 at 224 x 224 (3 x 8.2 GFLOP), resnet101 (3 x 15.6 GFLOP: its often-quoted
+/// "7.8 GFLOPs" are multiply-accumulates, where ResNet-50's 8.2 are FLOPs), bert-large at 512
 /// tokens and gpt-1.3b at 2,048 tokens (6 x parameters x tokens), in GFLOP. Throws dojo::Error for
 /// another name.
 double model_gflop_per_sample(std::string_view model);

@@ -75,7 +75,10 @@ std::span<const Command> commands() {
        "       dojo simulate chart --out FILE.svg --job J.yaml [--cluster C.yaml] [--from H100E]\n"
        "                     [--to H100E] [--points N] (and the options above)\n"
        "       dojo simulate calibrate BENCH.csv [--min-bytes SIZE] [--format yaml|json]\n"
-       "                     (BENCH.csv from dojo bench allreduce --csv)",
+       "                     (BENCH.csv from dojo bench allreduce --csv)\n"
+       "       dojo simulate calibrate-step STEPS.csv|RUN_DIR... [--gflop-per-sample G]\n"
+       "                     [--peak-tflops T] [--predict-batch B] [--format table|json]\n"
+       "                     (STEPS.csv: per_device_batch,step_seconds; a RUN_DIR's summary.json)",
        run_simulate},
       {"slurm", "slurm.conf lines from a cluster inventory: billing in H100e, NodeName lines",
        "dojo slurm billing --cluster C.yaml\n"

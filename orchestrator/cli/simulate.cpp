@@ -18,6 +18,7 @@
 namespace dojo::cli {
 
 int run_simulate_goodput(std::span<const std::string> args, Streams& io);  // simulate_goodput.cpp
+int run_calibrate_step(std::span<const std::string> args, Streams& io);    // simulate_step.cpp
 
 namespace {
 
@@ -155,6 +156,8 @@ void take_measured_costs(SimulateArgs& a, std::ostream& err) {
 int run_simulate(std::span<const std::string> args, Streams& io) {
   if (!args.empty() && args[0] == "calibrate")
     return run_calibrate(args.subspan(1), io);
+  if (!args.empty() && args[0] == "calibrate-step")
+    return run_calibrate_step(args.subspan(1), io);
   if (!args.empty() && args[0] == "goodput")
     return run_simulate_goodput(args.subspan(1), io);
   const bool chart = !args.empty() && args[0] == "chart";

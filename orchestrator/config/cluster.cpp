@@ -107,6 +107,15 @@ void parse_link(MapReader r, LinkClass& link, const char* default_technology, bo
     r.check(link.rails >= 1, "rails", "must be at least 1");
   if (has_rails && r.optional("tree_latency_us", link.tree_latency_us))
     r.check(link.tree_latency_us >= 0, "tree_latency_us", "must not be negative");
+  if (!has_rails) {
+    r.optional("nvls", link.nvls);
+    if (r.optional("nvls_bandwidth_gb_per_s", link.nvls_bandwidth_gb_per_s)) {
+      r.check(link.nvls_bandwidth_gb_per_s > 0, "nvls_bandwidth_gb_per_s",
+              "must be greater than 0");
+    }
+    if (r.optional("nvls_latency_us", link.nvls_latency_us))
+      r.check(link.nvls_latency_us >= 0, "nvls_latency_us", "must not be negative");
+  }
   r.finish();
 }
 

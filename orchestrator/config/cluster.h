@@ -30,6 +30,13 @@ struct LinkClass {
   double bandwidth_gb_per_s = 0;  ///< gigabytes (1e9 bytes) per second
   int rails = 1;                  ///< inter_node only: NICs per node, each at bandwidth_gb_per_s
   double tree_latency_us = 0;     ///< inter_node only: per hop of the double binary tree
+  /// intra_node only: the node's switch reduces in the network (NVLink SHARP,
+  /// NCCL's NVLS algorithm), at this all-reduce bus bandwidth per device and
+  /// latency. Defaults: about 480 GB/s busbw on 8 x H100 (NVIDIA/nccl-tests
+  /// issue 212) and NCCL's tuner latency for NVLS, 23 us.
+  bool nvls = false;
+  double nvls_bandwidth_gb_per_s = 480.0;
+  double nvls_latency_us = 23.0;
 };
 
 struct NetworkConfig {

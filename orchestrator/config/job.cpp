@@ -106,6 +106,11 @@ void parse_workload(MapReader r, const std::filesystem::path& file, WorkloadConf
       r.optional("gflop_per_sample", w.gflop_per_sample)) {
     r.check(w.gflop_per_sample >= 0, "gflop_per_sample", "must not be negative");
   }
+  double overhead_ms = 0;
+  if (r.optional("step_overhead_ms", overhead_ms) &&
+      r.check(overhead_ms >= 0, "step_overhead_ms", "must not be negative")) {
+    w.step_overhead_ms = overhead_ms;
+  }
   if (r.optional("epochs", w.epochs))
     r.check(w.epochs >= 1, "epochs", "must be at least 1");
   if (r.optional("max_steps", w.max_steps)) {

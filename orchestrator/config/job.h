@@ -40,6 +40,10 @@ struct WorkloadConfig {
   std::filesystem::path dataset_dir{"/usr/share/datasets/fashion-mnist"};  ///< mlp
   std::string model = "resnet50";  ///< synthetic: gradient shapes
   double gflop_per_sample = 0;     ///< synthetic: 0 = the model's own
+  /// The scale planner's per-step cost that does not shrink with the batch
+  /// (optimizer, kernel launches, input pipeline, synchronisation); unset:
+  /// the planner's default (dojo simulate calibrate-step measures it).
+  std::optional<double> step_overhead_ms;
   int epochs = 10;
   std::int64_t max_steps = 0;  ///< 0: run all epochs
   int global_batch = 256;      ///< samples per step over all ranks

@@ -15,6 +15,8 @@ const char* to_string(Algorithm algorithm) {
       return "tree";
     case Algorithm::kHierarchical:
       return "hierarchical";
+    case Algorithm::kNvls:
+      return "nvls";
   }
   return "?";
 }
@@ -110,6 +112,17 @@ double allreduce_seconds(Algorithm algorithm, Protocol protocol, const Topology&
   const double b_n = net.inter_node.bandwidth_gb_per_s * 1e9 * net.inter_node.rails * p.bandwidth;
   const double b_bus = m > 1 ? std::min(b_i, b_n) : b_i;
   switch (algorithm) {
+    case Algorithm::kNvls: {
+      const config::LinkClass& in = net.intra_node;
+      if (!in.nvls || !topology.nccl_protocols || protocol != Protocol::kSimple)
+        return INFINITY;
+      const double a_s = in.nvls_latency_us * 1e-6;
+      const double in_node = 2 * (g - 1) / g * bytes / (in.nvls_bandwidth_gb_per_s * 1e9);
+      if (m == 1)
+        return a_s + in_node;
+      return a_s + 2 * std::ceil(std::log2(m)) * a_tree +
+             std::max(in_node, 2 * bytes / (kTreeBandwidthFactor * b_n));
+    }
     case Algorithm::kRing:
       return base + 2 * (n - m) * a_i + 2 * (m - 1) * a_n + 2 * (n - 1) / n * bytes / b_bus;
     case Algorithm::kTree:

@@ -10,9 +10,9 @@
 
 namespace dojo::simulate {
 
-enum class Algorithm { kRing, kTree, kHierarchical };
-inline constexpr std::array<Algorithm, 3> kAlgorithms = {Algorithm::kRing, Algorithm::kTree,
-                                                         Algorithm::kHierarchical};
+enum class Algorithm { kRing, kTree, kHierarchical, kNvls };
+inline constexpr std::array<Algorithm, 4> kAlgorithms = {
+    Algorithm::kRing, Algorithm::kTree, Algorithm::kHierarchical, Algorithm::kNvls};
 const char* to_string(Algorithm algorithm);
 
 /// NCCL's wire protocols: LL (8-byte lines, half of them flags: lowest
@@ -51,6 +51,13 @@ void validate(const Topology& topology);
 ///   hierarchical b + 2(g-1) a_i + 2(m-1) a_n + 2(g-1)/g S / B_i + 2(m-1)/m S / B_n
 /// (reduce-scatter in the node, a ring over nodes on each device's shard
 /// through its rail, all-gather in the node). 0 for one device.
+/// NVLS, on nodes whose switch reduces (intra_node.nvls; Simple only; no base
+/// latency, as in NCCL's tuner), with a_s and B_s its latency and bus
+/// bandwidth:
+///   one node     a_s + 2(g-1)/g S / B_s
+///   NVLS-tree    a_s + 2 ceil(log2 m) a_t + max(2(g-1)/g S / B_s, 2 S / (0.92 B_n))
+/// (the switch reduces in the node while a tree over the nodes' rails
+/// carries the node's sum, pipelined). Infinite where the nodes lack it.
 /// The network's latencies are those of the Simple protocol; LL and LL128
 /// scale each by the ratio of NCCL's tuner figures for that link class
 /// (NVLink ring 0.47 / 1.9 / 3.4 us, network ring 2.7 / 4.0 / 9.6, network
@@ -65,7 +72,7 @@ struct AlgorithmChoice {
   Algorithm algorithm = Algorithm::kRing;
   Protocol protocol = Protocol::kSimple;
   double seconds = 0;
-  std::array<double, 3> by_algorithm{};  ///< best seconds of each, in kAlgorithms order
+  std::array<double, 4> by_algorithm{};  ///< best seconds of each, in kAlgorithms order
   std::string name() const;              ///< "tree/LL128"
 };
 

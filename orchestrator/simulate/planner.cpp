@@ -129,6 +129,7 @@ PlanInputs plan_inputs(const config::JobConfig& job, const config::ClusterConfig
   in.overlap = accelerator.kind != config::AcceleratorKind::kCpu;
   in.nccl_protocols = in.overlap;
   in.mfu = options.mfu;
+  in.step_overhead_s = job.workload->step_overhead_ms.value_or(0) / 1e3;
   in.model = profile_of(*job.workload);
   in.bucket_bytes = job.collectives.bucket_mib * 1024.0 * 1024.0;
   in.element_bytes = job.collectives.compression == config::Compression::kBf16 ||
@@ -210,8 +211,11 @@ StepEstimate estimate_step(const PlanInputs& inputs, const Topology& topology) {
     step.comm_s += choice.seconds;
     step.buckets.push_back(timing);
   }
-  step.step_s = inputs.overlap ? std::max(step.compute_s, comm_free) : step.compute_s + step.comm_s;
-  step.exposed_comm_s = step.step_s - step.compute_s;
+  const double busy =
+      inputs.overlap ? std::max(step.compute_s, comm_free) : step.compute_s + step.comm_s;
+  step.exposed_comm_s = busy - step.compute_s;
+  step.overhead_s = inputs.step_overhead_s;
+  step.step_s = busy + step.overhead_s;
   return step;
 }
 

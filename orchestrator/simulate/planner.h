@@ -40,6 +40,9 @@ struct PlanInputs {
   std::size_t element_bytes = 4;   ///< gradient bytes on the wire (2 with bf16)
   double device_peak_flops = 0;    ///< bf16 dense peak of one device
   double mfu = kDefaultMfu;
+  /// The step's cost that does not shrink with the batch: optimizer, kernel
+  /// launches, input pipeline, synchronisation (workload.step_overhead_ms).
+  double step_overhead_s = 0;
   double h100e_per_device = 1;
   int devices_per_node = 8;
   config::NetworkConfig network;
@@ -79,8 +82,9 @@ struct BucketTiming {
 
 struct StepEstimate {
   double compute_s = 0;       ///< forward (1/3) + backward (2/3) at peak x MFU
-  double step_s = 0;          ///< max(compute, last all-reduce's end)
-  double exposed_comm_s = 0;  ///< step - compute
+  double overhead_s = 0;      ///< the fixed per-step cost, after the all-reduces
+  double step_s = 0;          ///< max(compute, last all-reduce's end) + overhead
+  double exposed_comm_s = 0;  ///< step - compute - overhead
   double comm_s = 0;          ///< all-reduce time, overlapped or not
   std::vector<BucketTiming> buckets;
 };

@@ -49,19 +49,21 @@ void write_table(std::ostream& out, const PlanInputs& in,
       << num(in.model.flop_per_sample / 1e9, "%.4g") << " GFLOP/sample, "
       << num(in.per_device_batch, "%g") << " samples/device) on cluster " << in.cluster << ": "
       << in.accelerator << " (" << num(in.h100e_per_device, "%.4g") << " H100e, "
-      << in.devices_per_node << " per node), MFU " << num(in.mfu, "%.2f") << ", buckets "
-      << size_text(in.bucket_bytes) << " of " << in.element_bytes << "-byte gradients\n";
+      << in.devices_per_node << " per node), MFU " << num(in.mfu, "%.2f") << ", step overhead "
+      << num(in.step_overhead_s * 1e3, "%g") << " ms, buckets " << size_text(in.bucket_bytes)
+      << " of " << in.element_bytes << "-byte gradients\n";
   char line[512];
-  std::snprintf(line, sizeof(line), "%10s %8s %6s %10s %10s %10s %8s %9s %9s %9s %8s\n", "H100e",
-                "devices", "nodes", "compute_ms", "step_ms", "exposed_ms", "scaling", "fail/day",
-                "ckpt_s", "ckpt_steps", "goodput");
+  std::snprintf(line, sizeof(line), "%10s %8s %6s %10s %11s %10s %10s %8s %9s %9s %9s %8s\n",
+                "H100e", "devices", "nodes", "compute_ms", "overhead_ms", "step_ms", "exposed_ms",
+                "scaling", "fail/day", "ckpt_s", "ckpt_steps", "goodput");
   out << line;
   for (const ScaleEstimate& s : scales) {
     std::snprintf(line, sizeof(line),
-                  "%10.1f %8ld %6ld %10.3f %10.3f %10.3f %8.3f %9.2f %9.0f %9.0f %8.3f\n", s.h100e,
-                  s.devices, s.nodes, s.step.compute_s * 1e3, s.step.step_s * 1e3,
-                  s.step.exposed_comm_s * 1e3, s.scaling_efficiency, s.interruptions_per_day,
-                  s.checkpoint_interval_s, s.checkpoint_interval_steps, s.goodput);
+                  "%10.1f %8ld %6ld %10.3f %11.3f %10.3f %10.3f %8.3f %9.2f %9.0f %9.0f %8.3f\n",
+                  s.h100e, s.devices, s.nodes, s.step.compute_s * 1e3, s.step.overhead_s * 1e3,
+                  s.step.step_s * 1e3, s.step.exposed_comm_s * 1e3, s.scaling_efficiency,
+                  s.interruptions_per_day, s.checkpoint_interval_s, s.checkpoint_interval_steps,
+                  s.goodput);
     out << line;
   }
   for (const ScaleEstimate& s : scales) {
@@ -121,6 +123,7 @@ Json scale_json(const PlanInputs& in, const ScaleEstimate& s) {
           {"per_device_batch", figure(in.per_device_batch)},
           {"mfu", figure(in.mfu)},
           {"compute_seconds", figure(s.step.compute_s)},
+          {"step_overhead_seconds", figure(s.step.overhead_s)},
           {"step_seconds", figure(s.step.step_s)},
           {"exposed_communication_seconds", figure(s.step.exposed_comm_s)},
           {"communication_seconds", figure(s.step.comm_s)},
@@ -148,7 +151,8 @@ void write_json(std::ostream& out, const PlanInputs& in, const std::vector<Scale
 }
 
 void write_csv(std::ostream& out, const PlanInputs& in, const std::vector<ScaleEstimate>& scales) {
-  out << "h100e,devices,nodes,compute_seconds,step_seconds,exposed_communication_seconds,"
+  out << "h100e,devices,nodes,compute_seconds,step_overhead_seconds,step_seconds,"
+         "exposed_communication_seconds,"
          "samples_per_second,scaling_efficiency,bucket_algorithms,interruptions_per_day,"
          "checkpoint_interval_seconds,checkpoint_interval_steps,goodput\n";
   for (const ScaleEstimate& s : scales) {
@@ -157,9 +161,9 @@ void write_csv(std::ostream& out, const PlanInputs& in, const std::vector<ScaleE
       algorithms += (algorithms.empty() ? "" : " ") + num(b.bytes, "%.0f") + ":" + b.choice.name();
     }
     out << num(s.h100e) << ',' << s.devices << ',' << s.nodes << ',' << num(s.step.compute_s) << ','
-        << num(s.step.step_s) << ',' << num(s.step.exposed_comm_s) << ',' << num(s.samples_per_s)
-        << ',' << num(s.scaling_efficiency) << ',' << algorithms << ','
-        << num(s.interruptions_per_day) << ',' << num(s.checkpoint_interval_s) << ','
+        << num(s.step.overhead_s) << ',' << num(s.step.step_s) << ',' << num(s.step.exposed_comm_s)
+        << ',' << num(s.samples_per_s) << ',' << num(s.scaling_efficiency) << ',' << algorithms
+        << ',' << num(s.interruptions_per_day) << ',' << num(s.checkpoint_interval_s) << ','
         << num(s.checkpoint_interval_steps) << ',' << num(s.goodput) << '\n';
   }
   (void)in;

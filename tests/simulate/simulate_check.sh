@@ -46,7 +46,7 @@ PY
 
 csv=$("$dojo" simulate --cluster "$cluster" --job "$job" --h100e 35000,85000 --format csv)
 [ "$(wc -l <<<"$csv")" -eq 3 ] || fail "csv: want a header and 2 rows, got: $csv"
-grep -q '^h100e,devices,nodes,compute_seconds,step_seconds,' <<<"$csv" || fail "csv header: $csv"
+grep -q '^h100e,devices,nodes,compute_seconds,step_overhead_seconds,step_seconds,' <<<"$csv" || fail "csv header: $csv"
 
 table=$("$dojo" simulate --job "$job" --devices 8,64 --accelerator a100-sxm)
 grep -Eq 'a100-sxm \(0.3153 H100e, 8 per node\)' <<<"$table" || fail "table header: $table"
@@ -105,4 +105,20 @@ out=$("$dojo" simulate calibrate "$work/bad.csv" 2>&1) && fail "calibrate accept
 grep -q "bad.csv:1: expected the header of \`dojo bench allreduce --csv\`" <<<"$out" || fail "bad csv: $out"
 out=$("$dojo" simulate calibrate "$work/missing.csv" 2>&1) && fail "calibrate accepted a missing file"
 grep -q "missing.csv: cannot read the benchmark file" <<<"$out" || fail "missing csv: $out"
+# calibrate-step through the binary: a CSV of 5 ms + 0.5 ms a sample, the
+# prediction at an unfitted batch, the MFU, and its usage errors.
+printf 'per_device_batch,step_seconds\n8,0.009\n32,0.021\n' >"$work/steps.csv"
+out=$("$dojo" simulate calibrate-step "$work/steps.csv" --predict-batch 16 --gflop-per-sample 24.6 \
+  --peak-tflops 989.4) || fail "calibrate-step: $out"
+grep -q '^step = 5 ms + 0.5 ms x per-device batch' <<<"$out" || fail "calibrate-step fit: $out"
+grep -q '^predicted at batch 16: 13 ms' <<<"$out" || fail "calibrate-step prediction: $out"
+grep -q -- '--set workload.step_overhead_ms=5 --mfu 0.050' <<<"$out" || fail "calibrate-step advice: $out"
+expect_error 'simulate calibrate-step needs STEPS.csv' calibrate-step
+expect_error 'the MFU needs both --gflop-per-sample and --peak-tflops' calibrate-step "$work/steps.csv" --peak-tflops 9
+mkdir -p "$work/run-none"
+out=$("$dojo" simulate calibrate-step "$work/run-none" 2>&1) && fail "calibrate-step accepted an empty run"
+grep -q "run-none: no summary.json" <<<"$out" || fail "empty run: $out"
+printf 'per_device_batch,step_seconds\n8,0.009\n8,0.010\n' >"$work/one-batch.csv"
+out=$("$dojo" simulate calibrate-step "$work/one-batch.csv" 2>&1) && fail "calibrate-step fitted one batch"
+grep -q "needs step times at two or more per-device batches, got 1" <<<"$out" || fail "one batch: $out"
 echo "simulate_check: ok"

@@ -352,3 +352,58 @@ TEST_CASE("JSON output is a list with one object per scale") {
     ++count;
   CHECK(count == 2);
 }
+
+TEST_CASE("NVLS reaches its bus bandwidth in a node, and the tuner picks it only where it wins") {
+  Topology node;
+  node.devices = 8;
+  node.devices_per_node = 8;
+  node.network.intra_node = LinkClass{"nvlink", 3.4, 370.0, 1, 0.0};
+  node.network.inter_node = LinkClass{"infiniband", 9.6, 46.0, 8, 50.0};
+  const double gib = 1024.0 * 1024 * 1024;
+  auto busbw = [&](const Topology& t, double bytes) {
+    return bytes * 2 * 7 / 8 / choose_algorithm(t, bytes).seconds / 1e9;
+  };
+  // Without NVLS the ring's 370 GB/s is the ceiling.
+  CHECK(busbw(node, gib) == Approx(370).epsilon(0.03));
+  CHECK(std::isinf(allreduce_seconds(Algorithm::kNvls, node, gib)));
+  node.network.intra_node.nvls = true;
+  const AlgorithmChoice large = choose_algorithm(node, gib);
+  CHECK(large.algorithm == Algorithm::kNvls);
+  CHECK(large.protocol == Protocol::kSimple);
+  CHECK(busbw(node, gib) == Approx(480).epsilon(0.02));
+  // Eight bytes: NVLS's 23 us lose to the ring's low-latency protocol.
+  CHECK(choose_algorithm(node, 8).algorithm != Algorithm::kNvls);
+  // Across nodes NVLS-tree is limited by the rails' tree bandwidth.
+  Topology two = node;
+  two.devices = 16;
+  const double t = allreduce_seconds(Algorithm::kNvls, Protocol::kSimple, two, gib);
+  CHECK(t == Approx(23e-6 + 2 * 50e-6 +
+                    std::max(2.0 * 7 / 8 * gib / 480e9, 2 * gib / (0.92 * 8 * 46e9))));
+  // CPU ranks (MPI) never use it.
+  node.nccl_protocols = false;
+  CHECK(choose_algorithm(node, gib).algorithm != Algorithm::kNvls);
+}
+
+TEST_CASE("a fixed per-step cost adds to every step and lowers the scaling efficiency") {
+  PlanInputs in = two_tensor_job();
+  const ScaleEstimate without = simulate_scale(in, 8);
+  in.step_overhead_s = 0.005;
+  const ScaleEstimate with = simulate_scale(in, 8);
+  CHECK(with.step.step_s == Approx(without.step.step_s + 0.005));
+  CHECK(with.step.overhead_s == 0.005);
+  CHECK(with.step.exposed_comm_s == Approx(without.step.exposed_comm_s));
+  CHECK(with.samples_per_s < without.samples_per_s);
+  // The JSON and the table carry it.
+  std::ostringstream json, table;
+  write_json(json, in, {with});
+  CHECK(json.str().find("\"step_overhead_seconds\": 0.005") != std::string::npos);
+  write_table(table, in, {with});
+  CHECK(table.str().find("step overhead 5 ms") != std::string::npos);
+  CHECK(table.str().find("overhead_ms") != std::string::npos);
+  // From the job's YAML, and refused when negative.
+  auto job = shipped_job("synthetic-resnet50.yaml");
+  job.workload->step_overhead_ms = 4.0;
+  const PlanInputs from_job = plan_inputs(job, nullptr, PlanOptions{});
+  CHECK(from_job.step_overhead_s == Approx(0.004));
+  CHECK(dojo::collectives::model_gflop_per_sample("resnet101") == Approx(46.8));
+}
