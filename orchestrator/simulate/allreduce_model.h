@@ -46,8 +46,11 @@ void validate(const Topology& topology);
 /// m nodes of g, alpha the per-hop latencies, B_i the intra-node bus
 /// bandwidth per device, B_n = rails x the rail bandwidth per node, and the
 /// base latency b:
-///   ring         b + 2(n-m) a_i + 2(m-1) a_n + 2(n-1)/n S / B   (B = B_i, or min(B_i, B_n) across
-///   nodes) tree         b + 2((g-1) a_i + ceil(log2 m) a_t) + 2 S / (0.92 B)   (a_t: tree hop)
+///   ring, 1 node b + 2(n-1) a_i + 2(n-1)/n S / B_i
+///   ring, m > 1  b + (2(n-1) - 2m) max(a_i, o) + 2m a_n + 2(n-1)/n S / min(B_i, B_n)
+///                (NCCL's tuner: 2m steps cross the network, and each other step
+///                still costs the host's network overhead o, 1 us, 3 us for Simple)
+///   tree         b + 2((g-1) a_i + ceil(log2 m) a_t) + 2 S / (0.92 B)   (a_t: tree hop)
 ///   hierarchical b + 2(g-1) a_i + 2(m-1) a_n + 2(g-1)/g S / B_i + 2(m-1)/m S / B_n
 /// (reduce-scatter in the node, a ring over nodes on each device's shard
 /// through its rail, all-gather in the node). 0 for one device.
