@@ -151,6 +151,10 @@ AlgorithmChoice choose_algorithm(const Topology& topology, double bytes) {
   bool first = true;
   for (std::size_t i = 0; i < kAlgorithms.size(); ++i) {
     choice.by_algorithm[i] = INFINITY;
+    // NCCL has no hierarchical all-reduce (its two-level forms are the tree,
+    // NVLS-tree and CollNet): on GPU ranks the tuner does not offer it.
+    if (topology.nccl_protocols && kAlgorithms[i] == Algorithm::kHierarchical)
+      continue;
     for (Protocol protocol : kProtocols) {
       if (!topology.nccl_protocols && protocol != Protocol::kSimple)
         continue;

@@ -80,7 +80,9 @@ struct AlgorithmChoice {
 };
 
 /// The fastest algorithm and protocol for `bytes`, as NCCL's tuner picks
-/// them (ties go to the earlier in kAlgorithms, then kProtocols).
+/// them (ties go to the earlier in kAlgorithms, then kProtocols). GPU ranks
+/// (nccl_protocols) are not offered the hierarchical form, which NCCL lacks;
+/// its seconds stay infinite in by_algorithm.
 AlgorithmChoice choose_algorithm(const Topology& topology, double bytes);
 
 }  // namespace dojo::simulate

@@ -105,6 +105,22 @@ out=$("$dojo" simulate calibrate "$work/bad.csv" 2>&1) && fail "calibrate accept
 grep -q "bad.csv:1: expected the header of \`dojo bench allreduce --csv\`" <<<"$out" || fail "bad csv: $out"
 out=$("$dojo" simulate calibrate "$work/missing.csv" 2>&1) && fail "calibrate accepted a missing file"
 grep -q "missing.csv: cannot read the benchmark file" <<<"$out" || fail "missing csv: $out"
+# The independent anchors of docs/SCALING.md keep their predictions.
+"$dojo" simulate --job "$job" --cluster "$src/tests/data/anchors/h100-2node.yaml" --devices 5,8,16 \
+  --format json | python3 -c '
+import json, sys
+scales = {s["devices"]: {r["bytes"]: r for r in s["algorithm_by_size"]} for s in json.load(sys.stdin)}
+def busbw(n, size):
+    return size * 2 * (n - 1) / n / scales[n][size]["nvls_seconds"] / 1e9
+gib, mib = 1 << 30, 1 << 20
+for got, want in ((busbw(8, gib), 477), (busbw(5, gib), 477), (busbw(16, gib), 311),
+                  (scales[16][mib]["nvls_seconds"] * 1e6, 129.2),
+                  (scales[16][16 * mib]["nvls_seconds"] * 1e6, 222.1),
+                  (scales[16][4096]["tree_seconds"] * 1e6, 20.2)):
+    assert abs(got / want - 1) < 0.005, (got, want)
+assert scales[8][gib]["algorithm"] == "nvls" and scales[16][4096]["algorithm"] == "tree"
+print("anchors ok")' || fail "the anchors of docs/SCALING.md moved"
+
 # calibrate-step through the binary: a CSV of 5 ms + 0.5 ms a sample, the
 # prediction at an unfitted batch, the MFU, and its usage errors.
 printf 'per_device_batch,step_seconds\n8,0.009\n32,0.021\n' >"$work/steps.csv"
