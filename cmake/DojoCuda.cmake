@@ -16,8 +16,19 @@ if(NOT _dojo_cuda_mode STREQUAL "OFF")
   if(CUDAToolkit_FOUND)
     list(APPEND _dojo_nccl_hints "${CUDAToolkit_LIBRARY_ROOT}" "${CUDAToolkit_TARGET_DIR}")
   endif()
+  # The library first (each directory tried for both names before the next,
+  # so a wheel's libnccl.so.2 is not passed over for a system libnccl.so),
+  # then the header from the same prefix before anywhere else: a header of one
+  # NCCL with the library of another fails at run time, not at build time.
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
+               HINTS ${_dojo_nccl_hints} PATH_SUFFIXES lib64 lib)
+  if(NCCL_LIBRARY)
+    get_filename_component(_dojo_nccl_lib_dir "${NCCL_LIBRARY}" DIRECTORY)
+    get_filename_component(_dojo_nccl_prefix "${_dojo_nccl_lib_dir}" DIRECTORY)
+    find_path(NCCL_INCLUDE_DIR nccl.h PATHS "${_dojo_nccl_prefix}" PATH_SUFFIXES include
+              NO_DEFAULT_PATH)
+  endif()
   find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${_dojo_nccl_hints} PATH_SUFFIXES include)
-  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_dojo_nccl_hints} PATH_SUFFIXES lib64 lib)
 
   set(_dojo_cuda_missing "")
   if(NOT CUDAToolkit_FOUND)

@@ -84,7 +84,8 @@ void Bucketer::begin_step(double weight, double total_weight) {
   if (!(weight >= 0))
     throw Error("bucketer: a rank's weight must not be negative");
   if (total_weight <= 0) {
-    comm_.all_reduce(&weight, &total_weight, 1, DType::kF64, ReduceOp::kSum);
+    total_weight = weight;
+    comm_.control_all_reduce(&total_weight, 1, DType::kF64, ReduceOp::kSum);
     if (!(total_weight > 0))
       throw Error("bucketer: the ranks' weights add up to 0");
   }

@@ -144,6 +144,10 @@ Work Communicator::all_reduce_async(const void* send, void* recv, std::size_t co
     throw CollectiveError(context("all_reduce", bytes),
                           std::string("avg is not defined for ") + to_string(dtype));
   }
+  if (count > 0) {
+    check_memory(send, bytes, "all_reduce");
+    check_memory(recv, bytes, "all_reduce");
+  }
   auto work = new_work("all_reduce", bytes, to_string(dtype));
   start_all_reduce(work, send, recv, count, dtype, op);
   return Work(work);
@@ -179,6 +183,8 @@ Work Communicator::broadcast_async(void* data, std::size_t count, DType dtype, i
   }
   if (count > 0 && data == nullptr)
     throw CollectiveError(context("broadcast", bytes), "null buffer");
+  if (count > 0)
+    check_memory(data, bytes, "broadcast");
   auto work = new_work("broadcast", bytes, to_string(dtype));
   start_broadcast(work, data, count, dtype, root);
   return Work(work);
@@ -189,6 +195,10 @@ Work Communicator::all_gather_async(const void* send, void* recv, std::size_t co
   if (count > 0 && (send == nullptr || recv == nullptr)) {
     throw CollectiveError(context("all_gather", bytes), "null buffer");
   }
+  if (count > 0) {
+    check_memory(send, bytes, "all_gather");
+    check_memory(recv, bytes * static_cast<std::uint64_t>(size_), "all_gather");
+  }
   auto work = new_work("all_gather", bytes, to_string(dtype));
   start_all_gather(work, send, recv, count, dtype);
   return Work(work);
@@ -198,6 +208,152 @@ Work Communicator::barrier_async() {
   auto work = new_work("barrier", 0, "-");
   start_barrier(work);
   return Work(work);
+}
+
+void Communicator::check_memory(const void*, std::size_t, const char*) const {}
+
+std::shared_ptr<CommBuffer> Communicator::take_staging(std::size_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(staging_mutex_);
+    auto best = staging_.end();
+    for (auto it = staging_.begin(); it != staging_.end(); ++it) {
+      if ((*it)->bytes() >= bytes && (best == staging_.end() || (*it)->bytes() < (*best)->bytes()))
+        best = it;
+    }
+    if (best != staging_.end()) {
+      std::shared_ptr<CommBuffer> buffer = std::move(*best);
+      staging_.erase(best);
+      return buffer;
+    }
+  }
+  // Powers of two from 256 bytes, so that the few sizes the control plane
+  // uses settle on a handful of buffers.
+  std::size_t size = 256;
+  while (size < bytes)
+    size *= 2;
+  return std::shared_ptr<CommBuffer>(allocate(size));
+}
+
+void Communicator::return_staging(std::shared_ptr<CommBuffer> buffer) {
+  std::lock_guard<std::mutex> lock(staging_mutex_);
+  staging_.push_back(std::move(buffer));
+}
+
+/// A staging buffer for the length of one blocking control operation; it
+/// goes back to the pool even when the operation throws (a failed collective
+/// may still touch it, so it is never freed before the communicator).
+class Communicator::StagingLease {
+ public:
+  StagingLease(Communicator& comm, std::size_t bytes)
+      : comm_(comm), buffer_(comm.take_staging(bytes)) {}
+  ~StagingLease() { comm_.return_staging(std::move(buffer_)); }
+  StagingLease(const StagingLease&) = delete;
+  StagingLease& operator=(const StagingLease&) = delete;
+  CommBuffer* operator->() const { return buffer_.get(); }
+
+ private:
+  Communicator& comm_;
+  std::shared_ptr<CommBuffer> buffer_;
+};
+
+Communicator::ControlWork Communicator::control_all_gather_async(const void* send, void* recv,
+                                                                 std::size_t count, DType dtype) {
+  const std::size_t bytes = count * size_of(dtype);
+  ControlWork control;
+  control.comm_ = this;
+  if (memory() == MemoryKind::kHost) {
+    control.work_ = all_gather_async(send, recv, count, dtype);
+    return control;
+  }
+  const std::size_t gathered = bytes * static_cast<std::size_t>(size_);
+  control.staging_ = take_staging(bytes + gathered);
+  if (bytes > 0)
+    control.staging_->write(0, send, bytes);
+  char* base = static_cast<char*>(control.staging_->data());
+  control.offset_ = bytes;
+  control.result_ = recv;
+  control.bytes_ = gathered;
+  control.work_ = all_gather_async(base, base + bytes, count, dtype);
+  return control;
+}
+
+void Communicator::control_all_gather(const void* send, void* recv, std::size_t count,
+                                      DType dtype) {
+  control_all_gather_async(send, recv, count, dtype).wait();
+}
+
+void Communicator::control_all_reduce(void* data, std::size_t count, DType dtype, ReduceOp op) {
+  if (memory() == MemoryKind::kHost) {
+    all_reduce(data, data, count, dtype, op);
+    return;
+  }
+  const std::size_t bytes = count * size_of(dtype);
+  StagingLease staging(*this, bytes);
+  staging->write(0, data, bytes);
+  all_reduce(staging->data(), staging->data(), count, dtype, op);
+  staging->read(0, data, bytes);
+}
+
+void Communicator::control_broadcast(void* data, std::size_t count, DType dtype, int root) {
+  if (memory() == MemoryKind::kHost) {
+    broadcast(data, count, dtype, root);
+    return;
+  }
+  const std::size_t bytes = count * size_of(dtype);
+  StagingLease staging(*this, bytes);
+  if (rank_ == root)
+    staging->write(0, data, bytes);
+  broadcast(staging->data(), count, dtype, root);
+  staging->read(0, data, bytes);
+}
+
+Communicator::ControlWork::ControlWork(ControlWork&& other) noexcept
+    : comm_(other.comm_),
+      work_(std::move(other.work_)),
+      staging_(std::move(other.staging_)),
+      offset_(other.offset_),
+      result_(other.result_),
+      bytes_(other.bytes_),
+      done_(other.done_) {
+  other.comm_ = nullptr;
+}
+
+Communicator::ControlWork& Communicator::ControlWork::operator=(ControlWork&& other) noexcept {
+  if (this != &other) {
+    ControlWork old(std::move(*this));  // settles what this held
+    comm_ = other.comm_;
+    work_ = std::move(other.work_);
+    staging_ = std::move(other.staging_);
+    offset_ = other.offset_;
+    result_ = other.result_;
+    bytes_ = other.bytes_;
+    done_ = other.done_;
+    other.comm_ = nullptr;
+  }
+  return *this;
+}
+
+Communicator::ControlWork::~ControlWork() {
+  if (comm_ == nullptr || !staging_)
+    return;
+  // The collective may still write the staging buffer: it goes back to the
+  // pool only once the operation is over (its deadline bounds the wait).
+  try {
+    work_.wait();
+  } catch (...) {
+  }
+  comm_->return_staging(std::move(staging_));
+}
+
+void Communicator::ControlWork::wait() {
+  if (done_)
+    return;
+  work_.wait();
+  if (staging_ && bytes_ > 0)
+    staging_->read(offset_, result_, bytes_);
+  done_ = true;
+  if (staging_ && comm_ != nullptr)
+    comm_->return_staging(std::move(staging_));
 }
 
 void register_backend(const std::string& name, BackendFactory factory) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,10 @@ class Communicator {
   const CommunicatorOptions& options() const { return options_; }
   /// Where buffers passed to this communicator must live.
   virtual MemoryKind memory() const = 0;
+  /// Whether the CPU can read and write memory from allocate() directly (a
+  /// CPU engine computes gradients in place there): host memory, or device
+  /// memory the host can address.
+  virtual bool host_can_access() const { return memory() == MemoryKind::kHost; }
 
   /// Number of collectives issued so far; the n-th has sequence number n.
   std::uint64_t sequence() const { return sequence_.load(); }
@@ -114,6 +119,24 @@ class Communicator {
   }
   void barrier() { barrier_async().wait(); }
 
+  // The control plane: small exchanges of host memory (batch shares, the
+  // step report and stop agreement, evaluation totals, checkpoint bytes).
+  // The collectives above hand their pointers to the backend as they are,
+  // so on a device-memory backend they must point into device memory, and
+  // check_memory() refuses any that does not. These copy host data through a
+  // staging buffer the communicator owns, ordered with its other work; on a
+  // host-memory backend they are the plain collectives.
+  class ControlWork;
+  /// recv (size() * count elements, host memory) = every rank's send, by rank.
+  /// recv is written when wait() returns.
+  ControlWork control_all_gather_async(const void* send, void* recv, std::size_t count,
+                                       DType dtype);
+  void control_all_gather(const void* send, void* recv, std::size_t count, DType dtype);
+  /// In place on host memory.
+  void control_all_reduce(void* data, std::size_t count, DType dtype, ReduceOp op);
+  /// Every rank's host data becomes root's.
+  void control_broadcast(void* data, std::size_t count, DType dtype, int root);
+
   /// Allocates `bytes` of communication memory. Collective: every rank calls
   /// it in the same order with the same size.
   virtual std::unique_ptr<CommBuffer> allocate(std::size_t bytes) = 0;
@@ -140,6 +163,11 @@ class Communicator {
   /// Tears the backend down so that no rank hangs; `reason` is printed. For
   /// MPI this ends the whole job (MPI_Abort).
   virtual void abort(const std::string& reason) = 0;
+
+  /// Throws CollectiveError unless [data, data + bytes) is memory this
+  /// backend's collectives may be handed (device memory of this rank's device
+  /// for nccl). Every collective that takes a pointer calls it first.
+  virtual void check_memory(const void* data, std::size_t bytes, const char* op) const;
 
  protected:
   Communicator(std::string backend, const Bootstrap& bootstrap, CommunicatorOptions options);
@@ -182,6 +210,43 @@ class Communicator {
   std::unique_ptr<Watchdog> watchdog_;
   FlightRecorder flight_;
   bool flight_enabled_ = true;
+
+  // Staging buffers of the control plane (device-memory backends only): one
+  // per control operation in flight, reused.
+  class StagingLease;
+  std::shared_ptr<CommBuffer> take_staging(std::size_t bytes);
+  void return_staging(std::shared_ptr<CommBuffer> buffer);
+  std::mutex staging_mutex_;
+  std::vector<std::shared_ptr<CommBuffer>> staging_;
+};
+
+/// The handle of a control-plane collective: wait() waits for the operation,
+/// then copies its result into the caller's host memory.
+class Communicator::ControlWork {
+ public:
+  ControlWork() = default;
+  ControlWork(ControlWork&& other) noexcept;
+  ControlWork& operator=(ControlWork&& other) noexcept;
+  ControlWork(const ControlWork&) = delete;
+  ControlWork& operator=(const ControlWork&) = delete;
+  /// Returns the staging buffer to the communicator, waiting for the
+  /// operation first when it was not waited for.
+  ~ControlWork();
+
+  /// Waits, then writes the result into the host memory given at the start.
+  /// Throws the operation's error.
+  void wait();
+  const Work& work() const { return work_; }
+
+ private:
+  friend class Communicator;
+  Communicator* comm_ = nullptr;
+  Work work_;
+  std::shared_ptr<CommBuffer> staging_;  // null: the result is already in place
+  std::size_t offset_ = 0;
+  void* result_ = nullptr;
+  std::size_t bytes_ = 0;
+  bool done_ = false;
 };
 
 using BackendFactory =

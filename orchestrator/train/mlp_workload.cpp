@@ -132,7 +132,7 @@ class MlpWorkload : public Workload {
       totals[0] += result.correct;
       totals[1] += result.loss_sum;
     }
-    comm_.all_reduce(totals, totals, 2, DType::kF64, ReduceOp::kSum);
+    comm_.control_all_reduce(totals, 2, DType::kF64, ReduceOp::kSum);
     return totals[0] / static_cast<double>(test_.count);
   }
 

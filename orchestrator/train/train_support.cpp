@@ -26,7 +26,7 @@ std::vector<int> batch_shares(const config::JobConfig& job, collectives::Communi
   }
   std::int32_t mine = options.batch_share.value_or(-1);
   std::vector<std::int32_t> given(static_cast<std::size_t>(ranks));
-  comm.all_gather(&mine, given.data(), 1, DType::kI32);
+  comm.control_all_gather(&mine, given.data(), 1, DType::kI32);
   const bool any = std::any_of(given.begin(), given.end(), [](int s) { return s != -1; });
   if (!any)
     return split_batch(global_batch, ranks, {});

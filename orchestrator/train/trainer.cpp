@@ -155,7 +155,7 @@ StepFigures Trainer::step() {
       (options_.stop_after_steps && steps_this_attempt_ + 1 >= *options_.stop_after_steps);
   StepReport mine{result.loss_sum, result.correct, stop_here ? 1.0 : 0.0, compute};
   std::vector<StepReport> reports(static_cast<std::size_t>(comm_.size()));
-  auto gathered = comm_.all_gather_async(&mine, reports.data(), 4, DType::kF64);
+  auto gathered = comm_.control_all_gather_async(&mine, reports.data(), 4, DType::kF64);
   fault_point("step.allreduce");  // gradients and the step report in flight
   // A hang report names the collective a rank waits in.
   if (heartbeat_)
@@ -362,8 +362,7 @@ TrainSummary train(const config::JobConfig& job, collectives::Communicator& comm
                    const WorkerOptions& options, std::ostream& log) {
   if (!job.workload)
     throw Error("job \"" + job.name + "\" has a command, not a built-in workload");
-  if (job.workload->device == config::Device::kCpu &&
-      comm.memory() != collectives::MemoryKind::kHost) {
+  if (job.workload->device == config::Device::kCpu && !comm.host_can_access()) {
     throw Error(
         "workload.device cpu needs host-memory collectives (collectives.backend: mpi), not " +
         comm.backend());

@@ -27,13 +27,13 @@ void Trainer::restore() {
         &bytes);
   }
   std::int64_t size = static_cast<std::int64_t>(bytes.size());
-  comm_.broadcast(&size, 1, DType::kI64, 0);
+  comm_.control_broadcast(&size, 1, DType::kI64, 0);
   if (size == 0)
     return;
   std::vector<std::int64_t> words(static_cast<std::size_t>((size + 7) / 8));
   if (leader_)
     std::memcpy(words.data(), bytes.data(), bytes.size());
-  comm_.broadcast(words.data(), words.size(), DType::kI64, 0);
+  comm_.control_broadcast(words.data(), words.size(), DType::kI64, 0);
   if (!leader_) {
     bytes.assign(reinterpret_cast<unsigned char*>(words.data()),
                  reinterpret_cast<unsigned char*>(words.data()) + size);
@@ -91,7 +91,7 @@ void Trainer::maybe_checkpoint(bool force) {
 // same one: all agree on the slowest rank's figures first.
 void Trainer::choose_checkpoint_interval(double save_seconds) {
   double measured[2] = {step_seconds_estimate_, save_seconds};
-  comm_.all_reduce(measured, measured, 2, DType::kF64, ReduceOp::kMax);
+  comm_.control_all_reduce(measured, 2, DType::kF64, ReduceOp::kMax);
   step_seconds_estimate_ = measured[0];
   const double save =
       job_.checkpoint.save_time_s > 0 ? job_.checkpoint.save_time_s : std::max(measured[1], 1e-3);

@@ -5,6 +5,7 @@
 
 #include "collectives/backends/nccl/kernels.h"
 #include "collectives/cuda/cuda_check.h"
+#include "collectives/poll_backoff.h"
 #include "common/error.h"
 
 namespace dojo::collectives::nccl {
@@ -53,27 +54,45 @@ ncclRedOp_t nccl_op(ReduceOp op) {
   return ncclSum;
 }
 
+// Device memory of the communicator. Copies in and out run on the
+// communicator's stream, so they are ordered with its collectives and
+// kernels: a write lands before the next all-reduce reads it, and a read
+// waits for the last one to finish.
 class DeviceBuffer : public CommBuffer {
  public:
-  DeviceBuffer(void* data, std::size_t bytes) : CommBuffer(data, bytes) {}
+  DeviceBuffer(void* data, std::size_t bytes, cudaStream_t stream)
+      : CommBuffer(data, bytes), stream_(stream) {}
   ~DeviceBuffer() override { cudaFree(data()); }
 
   void write(std::size_t offset, const void* host, std::size_t bytes) override {
     if (offset > this->bytes() || bytes > this->bytes() - offset) {
       throw Error("write past the end of a buffer");
     }
-    check_cuda(cudaMemcpy(static_cast<char*>(data()) + offset, host, bytes, cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+    // From pageable memory this returns once the bytes are staged, so the
+    // caller may reuse `host` at once.
+    check_cuda(cudaMemcpyAsync(static_cast<char*>(data()) + offset, host, bytes,
+                               cudaMemcpyHostToDevice, stream_),
+               "cudaMemcpyAsync");
   }
   void read(std::size_t offset, void* host, std::size_t bytes) const override {
     if (offset > this->bytes() || bytes > this->bytes() - offset) {
       throw Error("read past the end of a buffer");
     }
-    check_cuda(
-        cudaMemcpy(host, static_cast<const char*>(data()) + offset, bytes, cudaMemcpyDeviceToHost),
-        "cudaMemcpy");
+    check_cuda(cudaMemcpyAsync(host, static_cast<const char*>(data()) + offset, bytes,
+                               cudaMemcpyDeviceToHost, stream_),
+               "cudaMemcpyAsync");
+    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
+
+ private:
+  cudaStream_t stream_;
 };
+
+std::string address_text(const void* p) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%p", p);
+  return text;
+}
 
 }  // namespace
 
@@ -85,22 +104,44 @@ NcclCommunicator::NcclCommunicator(Bootstrap& bootstrap, const CommunicatorOptio
                           "the nccl backend needs a CUDA device and none is visible (use "
                           "collectives.backend: mpi, or auto to choose)");
   device_ = options.device >= 0 ? options.device : bootstrap.local_rank() % devices;
-  check_cuda(cudaSetDevice(device_), "cudaSetDevice");
-  check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-  check_cuda(cudaMalloc(&scratch_, sizeof(int)), "cudaMalloc");
+  try {
+    check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cuda(cudaMalloc(&scratch_, sizeof(int)), "cudaMalloc");
 
-  ncclUniqueId id;
-  std::memset(&id, 0, sizeof(id));
-  if (bootstrap.rank() == 0)
-    check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-  bootstrap.broadcast(&id, sizeof(id), 0);
+    ncclUniqueId id;
+    std::memset(&id, 0, sizeof(id));
+    if (bootstrap.rank() == 0)
+      check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    bootstrap.broadcast(&id, sizeof(id), 0);
 
-  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
-  config.blocking = 0;
-  const ncclResult_t rc = ncclCommInitRankConfig(&comm_, size(), id, rank(), &config);
-  settle("ncclCommInitRankConfig", rc, context("init", 0));
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    const ncclResult_t rc = ncclCommInitRankConfig(&comm_, size(), id, rank(), &config);
+    settle("ncclCommInitRankConfig", rc, context("init", 0));
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: abort a
+    // half-made communicator (so peers blocked in init fail too) and free
+    // what was made.
+    release_after_failed_init();
+    throw;
+  }
   poller_ = std::thread([this] { poll(); });
   start_watchdog();
+}
+
+void NcclCommunicator::release_after_failed_init() {
+  if (comm_ != nullptr && !aborted_) {
+    aborted_ = true;
+    ncclCommAbort(comm_);
+  }
+  comm_ = nullptr;
+  if (scratch_ != nullptr)
+    cudaFree(scratch_);
+  scratch_ = nullptr;
+  if (stream_ != nullptr)
+    cudaStreamDestroy(stream_);
+  stream_ = nullptr;
 }
 
 NcclCommunicator::~NcclCommunicator() {
@@ -118,9 +159,10 @@ NcclCommunicator::~NcclCommunicator() {
       ncclResult_t rc = ncclCommFinalize(comm_);
       ncclResult_t state = rc;
       const auto until = WorkState::Clock::now() + std::chrono::seconds(30);
+      PollBackoff backoff;
       while (state == ncclInProgress && WorkState::Clock::now() < until) {
         ncclCommGetAsyncError(comm_, &state);
-        std::this_thread::yield();
+        std::this_thread::sleep_for(backoff.next());
       }
       if (state == ncclSuccess) {
         ncclCommDestroy(comm_);
@@ -138,13 +180,14 @@ NcclCommunicator::~NcclCommunicator() {
 void NcclCommunicator::settle(const char* call, ncclResult_t rc, const CollectiveContext& ctx) {
   const auto until = WorkState::Clock::now() +
                      std::chrono::duration_cast<WorkState::Clock::duration>(options().timeout);
+  PollBackoff backoff;
   while (rc == ncclInProgress) {
     if (WorkState::Clock::now() > until) {
       aborted_ = true;
       ncclCommAbort(comm_);
       throw CollectiveError(ctx, std::string(call) + " did not finish before the deadline");
     }
-    std::this_thread::yield();
+    std::this_thread::sleep_for(backoff.next());
     ncclCommGetAsyncError(comm_, &rc);
   }
   if (rc != ncclSuccess) {
@@ -165,15 +208,13 @@ void NcclCommunicator::track(std::shared_ptr<WorkState> work) {
 
 void NcclCommunicator::poll() {
   cudaSetDevice(device_);
+  PollBackoff backoff;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait_for(lock, std::chrono::milliseconds(1),
-                        [&] { return stopping_ || !pending_.empty(); });
+      changed_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
       if (stopping_ && pending_.empty())
         return;
-      if (pending_.empty())
-        continue;
     }
     // Asynchronous errors (a peer died, a network failure) fail everything in
     // flight. Locks are taken one at a time: issuers hold issue_mutex_ then mutex_.
@@ -183,7 +224,8 @@ void NcclCommunicator::poll() {
       if (!aborted_)
         ncclCommGetAsyncError(comm_, &async);
     }
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    bool finished_any = false;
     while (!pending_.empty()) {
       Pending& head = pending_.front();
       if (async != ncclSuccess && async != ncclInProgress) {
@@ -202,6 +244,7 @@ void NcclCommunicator::poll() {
       }  // else: failed by its deadline, and the communicator was aborted
       cudaEventDestroy(head.done);
       pending_.pop_front();
+      finished_any = true;
     }
     if (stopping_) {
       for (Pending& p : pending_)
@@ -209,6 +252,13 @@ void NcclCommunicator::poll() {
       pending_.clear();
       return;
     }
+    if (pending_.empty() || finished_any) {
+      backoff.reset();
+      continue;
+    }
+    // The oldest collective is still running: look again after a wait that
+    // grows while nothing finishes, instead of spinning on the event.
+    changed_.wait_for(lock, backoff.next(), [&] { return stopping_; });
   }
 }
 
@@ -272,7 +322,28 @@ void NcclCommunicator::start_barrier(std::shared_ptr<WorkState> work) {
 std::unique_ptr<CommBuffer> NcclCommunicator::allocate(std::size_t bytes) {
   void* data = nullptr;
   check_cuda(cudaMalloc(&data, std::max<std::size_t>(bytes, 1)), "cudaMalloc");
-  return std::make_unique<DeviceBuffer>(data, bytes);
+  return std::make_unique<DeviceBuffer>(data, bytes, stream_);
+}
+
+void NcclCommunicator::check_memory(const void* data, std::size_t bytes, const char* op) const {
+  cudaPointerAttributes attributes{};
+  const cudaError_t rc = cudaPointerGetAttributes(&attributes, data);
+  if (rc != cudaSuccess)
+    cudaGetLastError();  // clear the sticky-free error of an unknown pointer
+  const bool managed = rc == cudaSuccess && attributes.type == cudaMemoryTypeManaged;
+  const bool device = rc == cudaSuccess && attributes.type == cudaMemoryTypeDevice;
+  if (!device && !managed) {
+    throw CollectiveError(context(op, bytes),
+                          "the buffer at " + address_text(data) +
+                              " is host memory; NCCL reads and writes device memory only (use "
+                              "memory from allocate(), or the control_* calls for host data)");
+  }
+  if (device && attributes.device != device_) {
+    throw CollectiveError(context(op, bytes),
+                          "the buffer at " + address_text(data) + " is on CUDA device " +
+                              std::to_string(attributes.device) + ", not this rank's device " +
+                              std::to_string(device_));
+  }
 }
 
 void NcclCommunicator::scale(float* data, std::size_t count, float factor) {

@@ -26,6 +26,8 @@ class NcclCommunicator : public Communicator {
   MemoryKind memory() const override { return MemoryKind::kDevice; }
   std::unique_ptr<CommBuffer> allocate(std::size_t bytes) override;
   void abort(const std::string& reason) override;
+  /// Refuses host memory and memory of another device (cudaPointerGetAttributes).
+  void check_memory(const void* data, std::size_t bytes, const char* op) const override;
 
   void scale(float* data, std::size_t count, float factor) override;
   void encode_bf16(const float* in, std::uint16_t* out, std::size_t count) override;
@@ -61,7 +63,9 @@ class NcclCommunicator : public Communicator {
   void settle(const char* call, ncclResult_t rc, const CollectiveContext& context);
   /// Records completion of the operation just enqueued and hands it to the poller.
   void track(std::shared_ptr<WorkState> work);
+  /// Polls the work in flight, backing off while the oldest is unfinished.
   void poll();
+  void release_after_failed_init();
 
   int device_ = 0;
   cudaStream_t stream_ = nullptr;

@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <string>
 
@@ -59,6 +60,47 @@ class DeviceArray {
   std::size_t count_ = 0;
 };
 
+// Page-locked host memory that frees itself: uploads from it are DMA at full
+// bandwidth and truly asynchronous, where pageable memory is first copied by
+// the driver into a staging buffer of its own.
+class PinnedBytes {
+ public:
+  PinnedBytes() = default;
+  ~PinnedBytes() { cudaFreeHost(data_); }
+  PinnedBytes(const PinnedBytes&) = delete;
+  PinnedBytes& operator=(const PinnedBytes&) = delete;
+
+  void resize(std::size_t bytes) {  // grows only; contents are not kept
+    if (bytes <= bytes_)
+      return;
+    cudaFreeHost(data_);
+    data_ = nullptr;
+    check_cuda(cudaHostAlloc(&data_, std::max<std::size_t>(bytes, 1), cudaHostAllocDefault),
+               "cudaHostAlloc");
+    bytes_ = bytes;
+  }
+  unsigned char* get() const { return static_cast<unsigned char*>(data_); }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+// What one forward pass keeps on the device. Training and evaluation have
+// one each, so an evaluation between forward and backward leaves backward's
+// activations alone.
+struct Pass {
+  std::size_t rows = 0;
+  DeviceArray<float> x;
+  DeviceArray<std::uint16_t> x_bf16;
+  DeviceArray<std::uint8_t> labels;
+  std::vector<DeviceArray<float>> activations;
+  std::vector<DeviceArray<std::uint16_t>> activations_bf16;
+  DeviceArray<float> logits_grad;
+  DeviceArray<float> row_loss;
+  DeviceArray<int> row_correct;
+};
+
 class GpuEngine : public Engine {
  public:
   GpuEngine(const MlpShape& shape, std::uint64_t seed, const config::OptimizerConfig& optimizer,
@@ -96,29 +138,31 @@ class GpuEngine : public Engine {
   std::vector<std::size_t> parameter_counts() const override { return counts_; }
 
   BatchResult forward(const float* x, const std::uint8_t* labels, std::size_t rows) override {
-    return run(x, labels, rows, true);
+    return run(train_, x, labels, rows, true);
   }
 
   BatchResult evaluate(const float* x, const std::uint8_t* labels, std::size_t rows) override {
-    return run(x, labels, rows, false);
+    return run(eval_, x, labels, rows, false);
   }
 
   void backward(const std::function<std::span<float>(std::size_t)>& gradient,
                 const std::function<void(std::size_t)>& ready) override {
     const std::size_t layers = widths_.size() - 1;
-    const int rows = static_cast<int>(rows_);
+    const std::size_t count_rows = train_.rows;  // of the last forward
+    const int rows = static_cast<int>(count_rows);
     float* delta = delta_[0].get();  // d loss / d z of the current layer
-    check_cuda(cudaMemcpyAsync(delta, logits_grad_.get(), rows_ * classes_ * sizeof(float),
-                               cudaMemcpyDeviceToDevice, stream_),
-               "cudaMemcpyAsync");
+    check_cuda(
+        cudaMemcpyAsync(delta, train_.logits_grad.get(), count_rows * classes_ * sizeof(float),
+                        cudaMemcpyDeviceToDevice, stream_),
+        "cudaMemcpyAsync");
     int which = 0;
     for (std::size_t l = layers; l-- > 0;) {
       const int in = static_cast<int>(widths_[l]);
       const int out = static_cast<int>(widths_[l + 1]);
-      const void* below = l == 0 ? input(bf16_) : activation(l - 1, bf16_);
+      const void* below = l == 0 ? input(train_, bf16_) : activation(train_, l - 1, bf16_);
       const void* delta_in = delta;
       if (bf16_) {
-        gpu::to_bf16(delta, delta_bf16_.get(), rows_ * out, stream_);
+        gpu::to_bf16(delta, delta_bf16_.get(), count_rows * out, stream_);
         delta_in = delta_bf16_.get();
       }
       // dW (out x in, row-major) = delta^T * below; column-major: below^c * (delta^c)^T.
@@ -136,7 +180,7 @@ class GpuEngine : public Engine {
       // d loss / d activation below = delta * W, then through the ReLU.
       float* next = delta_[1 - which].get();
       gemm(CUBLAS_OP_N, CUBLAS_OP_N, in, rows, out, weight(l, bf16_), in, delta_in, out, next, in);
-      gpu::relu_backward(next, activations_[l - 1].get(), rows_ * in, stream_);
+      gpu::relu_backward(next, train_.activations[l - 1].get(), count_rows * in, stream_);
       check_cuda(cudaGetLastError(), "relu_backward");
       which = 1 - which;
       delta = next;
@@ -215,11 +259,12 @@ class GpuEngine : public Engine {
                  "cublasGemmEx");
   }
 
-  const void* input(bool half) const {
-    return half ? static_cast<const void*>(x_bf16_.get()) : x_.get();
+  static const void* input(const Pass& pass, bool half) {
+    return half ? static_cast<const void*>(pass.x_bf16.get()) : pass.x.get();
   }
-  const void* activation(std::size_t l, bool half) const {
-    return half ? static_cast<const void*>(activations_bf16_[l].get()) : activations_[l].get();
+  static const void* activation(const Pass& pass, std::size_t l, bool half) {
+    return half ? static_cast<const void*>(pass.activations_bf16[l].get())
+                : pass.activations[l].get();
   }
   const void* weight(std::size_t l, bool half) const {
     return half ? static_cast<const void*>(weights_bf16_[l].get()) : params_[2 * l].get();
@@ -237,63 +282,79 @@ class GpuEngine : public Engine {
     weights_stale_ = false;
   }
 
-  BatchResult run(const float* x, const std::uint8_t* labels, std::size_t rows, bool training) {
+  BatchResult run(Pass& pass, const float* x, const std::uint8_t* labels, std::size_t rows,
+                  bool training) {
     const std::size_t layers = widths_.size() - 1;
-    rows_ = rows;
-    x_.resize(rows * widths_[0]);
-    labels_.resize(rows);
-    check_cuda(cudaMemcpyAsync(x_.get(), x, rows * widths_[0] * sizeof(float),
+    pass.rows = rows;
+    const std::size_t x_bytes = rows * widths_[0] * sizeof(float);
+    pass.x.resize(rows * widths_[0]);
+    pass.labels.resize(rows);
+    // Inputs go up from page-locked memory (the last pass ended with a
+    // stream synchronisation, so nothing still reads it).
+    upload_.resize(x_bytes + rows);
+    std::memcpy(upload_.get(), x, x_bytes);
+    std::memcpy(upload_.get() + x_bytes, labels, rows);
+    check_cuda(
+        cudaMemcpyAsync(pass.x.get(), upload_.get(), x_bytes, cudaMemcpyHostToDevice, stream_),
+        "cudaMemcpyAsync");
+    check_cuda(cudaMemcpyAsync(pass.labels.get(), upload_.get() + x_bytes, rows,
                                cudaMemcpyHostToDevice, stream_),
-               "cudaMemcpyAsync");
-    check_cuda(cudaMemcpyAsync(labels_.get(), labels, rows, cudaMemcpyHostToDevice, stream_),
                "cudaMemcpyAsync");
     refresh_bf16_weights();
     if (bf16_) {
-      x_bf16_.resize(rows * widths_[0]);
-      gpu::to_bf16(x_.get(), x_bf16_.get(), rows * widths_[0], stream_);
+      pass.x_bf16.resize(rows * widths_[0]);
+      gpu::to_bf16(pass.x.get(), pass.x_bf16.get(), rows * widths_[0], stream_);
     }
-    activations_.resize(layers);
-    activations_bf16_.resize(layers);
-    std::size_t widest = 0;
-    for (std::size_t w : widths_)
-      widest = std::max(widest, w);
-    for (auto& d : delta_)
-      d.resize(rows * widest);
-    delta_bf16_.resize(rows * widest);
+    pass.activations.resize(layers);
+    pass.activations_bf16.resize(layers);
+    if (training) {
+      std::size_t widest = 0;
+      for (std::size_t w : widths_)
+        widest = std::max(widest, w);
+      for (auto& d : delta_)
+        d.resize(rows * widest);
+      delta_bf16_.resize(rows * widest);
+    }
     for (std::size_t l = 0; l < layers; ++l) {
       const int in = static_cast<int>(widths_[l]);
       const int out = static_cast<int>(widths_[l + 1]);
-      activations_[l].resize(rows * out);
+      pass.activations[l].resize(rows * out);
       // z (rows x out, row-major) = below * W^T; column-major: (W^c)^T * below^c.
       gemm(CUBLAS_OP_T, CUBLAS_OP_N, out, static_cast<int>(rows), in, weight(l, bf16_), in,
-           l == 0 ? input(bf16_) : activation(l - 1, bf16_), in, activations_[l].get(), out);
-      gpu::bias_relu(activations_[l].get(), params_[2 * l + 1].get(), static_cast<int>(rows), out,
-                     l + 1 < layers, stream_);
+           l == 0 ? input(pass, bf16_) : activation(pass, l - 1, bf16_), in,
+           pass.activations[l].get(), out);
+      gpu::bias_relu(pass.activations[l].get(), params_[2 * l + 1].get(), static_cast<int>(rows),
+                     out, l + 1 < layers, stream_);
       if (bf16_ && l + 1 < layers) {
-        activations_bf16_[l].resize(rows * out);
-        gpu::to_bf16(activations_[l].get(), activations_bf16_[l].get(), rows * out, stream_);
+        pass.activations_bf16[l].resize(rows * out);
+        gpu::to_bf16(pass.activations[l].get(), pass.activations_bf16[l].get(), rows * out,
+                     stream_);
       }
     }
-    row_loss_.resize(rows);
-    row_correct_.resize(rows);
-    logits_grad_.resize(rows * classes_);
-    gpu::softmax_cross_entropy(activations_.back().get(), labels_.get(), static_cast<int>(rows),
-                               static_cast<int>(classes_), training ? logits_grad_.get() : nullptr,
-                               row_loss_.get(), row_correct_.get(), stream_);
+    pass.row_loss.resize(rows);
+    pass.row_correct.resize(rows);
+    if (training)
+      pass.logits_grad.resize(rows * classes_);
+    gpu::softmax_cross_entropy(pass.activations.back().get(), pass.labels.get(),
+                               static_cast<int>(rows), static_cast<int>(classes_),
+                               training ? pass.logits_grad.get() : nullptr, pass.row_loss.get(),
+                               pass.row_correct.get(), stream_);
     check_cuda(cudaGetLastError(), "forward kernels");
-    std::vector<float> losses(rows);
-    std::vector<int> correct(rows);
-    check_cuda(cudaMemcpyAsync(losses.data(), row_loss_.get(), rows * sizeof(float),
+    download_.resize(rows * (sizeof(float) + sizeof(int)));
+    check_cuda(cudaMemcpyAsync(download_.get(), pass.row_loss.get(), rows * sizeof(float),
                                cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync");
-    check_cuda(cudaMemcpyAsync(correct.data(), row_correct_.get(), rows * sizeof(int),
-                               cudaMemcpyDeviceToHost, stream_),
+    check_cuda(cudaMemcpyAsync(download_.get() + rows * sizeof(float), pass.row_correct.get(),
+                               rows * sizeof(int), cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync");
     check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
     BatchResult result;
-    for (float l : losses)
-      result.loss_sum += l;
-    result.correct = std::accumulate(correct.begin(), correct.end(), 0);
+    const auto* losses = reinterpret_cast<const float*>(download_.get());
+    const auto* correct = reinterpret_cast<const int*>(download_.get() + rows * sizeof(float));
+    for (std::size_t r = 0; r < rows; ++r) {
+      result.loss_sum += losses[r];
+      result.correct += correct[r];
+    }
     return result;
   }
 
@@ -324,17 +385,12 @@ class GpuEngine : public Engine {
   std::vector<DeviceArray<float>> state_;
   std::vector<DeviceArray<std::uint16_t>> weights_bf16_;
   bool weights_stale_ = true;
-  std::size_t rows_ = 0;
-  DeviceArray<float> x_;
-  DeviceArray<std::uint16_t> x_bf16_;
-  DeviceArray<std::uint8_t> labels_;
-  std::vector<DeviceArray<float>> activations_;
-  std::vector<DeviceArray<std::uint16_t>> activations_bf16_;
+  Pass train_;  // backward works on the last forward's pass
+  Pass eval_;
+  PinnedBytes upload_;
+  PinnedBytes download_;
   DeviceArray<float> delta_[2];
   DeviceArray<std::uint16_t> delta_bf16_;
-  DeviceArray<float> logits_grad_;
-  DeviceArray<float> row_loss_;
-  DeviceArray<int> row_correct_;
   DeviceArray<double> norm_{1};
 };
 

@@ -1,5 +1,7 @@
 #include <cuda_bf16.h>
 
+#include <cmath>
+
 #include "orchestrator/train/gpu/gpu_kernels.h"
 
 namespace dojo::train::gpu {
@@ -31,45 +33,79 @@ __global__ void relu_backward_kernel(float* delta, const float* activation, std:
   }
 }
 
-// One thread per row: classes are few (10 for Fashion-MNIST).
+// One warp per row: lanes take classes lane, lane + 32, ..., and the row's
+// max, arg-max and sum of exponentials are warp reductions, so a batch of
+// thousands of rows keeps every SM busy whatever the number of classes.
+constexpr int kWarp = 32;
+constexpr int kRowsPerBlock = kThreads / kWarp;
+
 __global__ void softmax_xent_kernel(const float* logits, const std::uint8_t* labels, int rows,
                                     int classes, float* grad, float* row_loss, int* row_correct) {
-  const int r = blockIdx.x * blockDim.x + threadIdx.x;
+  const int lane = threadIdx.x % kWarp;
+  const int r = blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
   if (r >= rows)
-    return;
+    return;  // whole warps leave together: a warp is one row
   const float* x = logits + static_cast<std::size_t>(r) * classes;
-  float top = x[0];
-  int arg = 0;
-  for (int c = 1; c < classes; ++c) {
+  float top = -INFINITY;
+  int arg = classes;  // the lowest index among equal maxima, as a CPU scan finds
+  for (int c = lane; c < classes; c += kWarp) {
     if (x[c] > top) {
       top = x[c];
       arg = c;
     }
   }
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    const float other_top = __shfl_xor_sync(0xffffffffu, top, offset);
+    const int other_arg = __shfl_xor_sync(0xffffffffu, arg, offset);
+    if (other_top > top || (other_top == top && other_arg < arg)) {
+      top = other_top;
+      arg = other_arg;
+    }
+  }
   double sum = 0;
-  for (int c = 0; c < classes; ++c)
+  for (int c = lane; c < classes; c += kWarp)
     sum += exp(static_cast<double>(x[c] - top));
+  for (int offset = kWarp / 2; offset > 0; offset /= 2)
+    sum += __shfl_xor_sync(0xffffffffu, sum, offset);
   const double log_sum = log(sum) + top;
   const int label = labels[r];
-  row_loss[r] = static_cast<float>(log_sum - x[label]);
-  row_correct[r] = arg == label ? 1 : 0;
+  if (lane == 0) {
+    row_loss[r] = static_cast<float>(log_sum - x[label]);
+    row_correct[r] = arg == label ? 1 : 0;
+  }
   if (grad != nullptr) {
     float* g = grad + static_cast<std::size_t>(r) * classes;
-    for (int c = 0; c < classes; ++c) {
+    for (int c = lane; c < classes; c += kWarp) {
       const double p = exp(static_cast<double>(x[c]) - log_sum);
       g[c] = static_cast<float>((p - (c == label ? 1.0 : 0.0)) / rows);
     }
   }
 }
 
+// Column sums of a row-major matrix by tiles of 32 columns: a 32 x 32 block
+// per tile, each thread summing every 32nd row of its column (reads of a row
+// are coalesced across the warp), then a fixed-order tree over the 32
+// partial sums in shared memory. Deterministic, and wide matrices give as
+// many blocks as tiles.
+constexpr int kTile = 32;
+
 __global__ void column_sums_kernel(const float* delta, int rows, int cols, float* out) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= cols)
-    return;
+  __shared__ float partial[kTile][kTile + 1];  // +1: no bank conflicts on the column reads
+  const int c = blockIdx.x * kTile + threadIdx.x;
   float sum = 0.0f;
-  for (int r = 0; r < rows; ++r)
-    sum += delta[static_cast<std::size_t>(r) * cols + c];
-  out[c] = sum;
+  if (c < cols) {
+    for (int r = threadIdx.y; r < rows; r += kTile)
+      sum += delta[static_cast<std::size_t>(r) * cols + c];
+  }
+  partial[threadIdx.y][threadIdx.x] = sum;
+  __syncthreads();
+  for (int stride = kTile / 2; stride > 0; stride /= 2) {
+    if (threadIdx.y < stride)
+      partial[threadIdx.y][threadIdx.x] += partial[threadIdx.y + stride][threadIdx.x];
+    __syncthreads();
+  }
+  if (threadIdx.y == 0 && c < cols)
+    out[c] = partial[0][threadIdx.x];
 }
 
 __global__ void to_bf16_kernel(const float* in, __nv_bfloat16* out, std::size_t count) {
@@ -128,13 +164,18 @@ void relu_backward(float* delta, const float* activation, std::size_t count, cud
 
 void softmax_cross_entropy(const float* logits, const std::uint8_t* labels, int rows, int classes,
                            float* grad, float* row_loss, int* row_correct, cudaStream_t stream) {
-  softmax_xent_kernel<<<blocks_for(static_cast<std::size_t>(rows)), kThreads, 0, stream>>>(
-      logits, labels, rows, classes, grad, row_loss, row_correct);
+  const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
+  if (blocks == 0)
+    return;
+  softmax_xent_kernel<<<blocks, kThreads, 0, stream>>>(logits, labels, rows, classes, grad,
+                                                       row_loss, row_correct);
 }
 
 void column_sums(const float* delta, int rows, int cols, float* out, cudaStream_t stream) {
-  column_sums_kernel<<<blocks_for(static_cast<std::size_t>(cols)), kThreads, 0, stream>>>(
-      delta, rows, cols, out);
+  const unsigned tiles = static_cast<unsigned>((cols + kTile - 1) / kTile);
+  if (tiles == 0)
+    return;
+  column_sums_kernel<<<tiles, dim3(kTile, kTile), 0, stream>>>(delta, rows, cols, out);
 }
 
 void to_bf16(const float* in, std::uint16_t* out, std::size_t count, cudaStream_t stream) {
