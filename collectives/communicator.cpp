@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
 
@@ -234,7 +235,12 @@ std::shared_ptr<CommBuffer> Communicator::take_staging(std::size_t bytes) {
   return std::shared_ptr<CommBuffer>(allocate(size));
 }
 
-void Communicator::return_staging(std::shared_ptr<CommBuffer> buffer) {
+void Communicator::return_staging(std::shared_ptr<CommBuffer> buffer, bool finished) {
+  // A large buffer (a checkpoint's bytes at a resume) is freed after a
+  // finished operation rather than held for the whole run; one whose
+  // operation failed may still be touched by it, so it stays to the end.
+  if (finished && buffer->bytes() > kPooledStagingBytes)
+    return;
   std::lock_guard<std::mutex> lock(staging_mutex_);
   staging_.push_back(std::move(buffer));
 }
@@ -246,7 +252,9 @@ class Communicator::StagingLease {
  public:
   StagingLease(Communicator& comm, std::size_t bytes)
       : comm_(comm), buffer_(comm.take_staging(bytes)) {}
-  ~StagingLease() { comm_.return_staging(std::move(buffer_)); }
+  ~StagingLease() {
+    comm_.return_staging(std::move(buffer_), std::uncaught_exceptions() == exceptions_);
+  }
   StagingLease(const StagingLease&) = delete;
   StagingLease& operator=(const StagingLease&) = delete;
   CommBuffer* operator->() const { return buffer_.get(); }
@@ -254,6 +262,7 @@ class Communicator::StagingLease {
  private:
   Communicator& comm_;
   std::shared_ptr<CommBuffer> buffer_;
+  int exceptions_ = std::uncaught_exceptions();
 };
 
 Communicator::ControlWork Communicator::control_all_gather_async(const void* send, void* recv,
@@ -342,7 +351,7 @@ Communicator::ControlWork::~ControlWork() {
     work_.wait();
   } catch (...) {
   }
-  comm_->return_staging(std::move(staging_));
+  comm_->return_staging(std::move(staging_), false);
 }
 
 void Communicator::ControlWork::wait() {
@@ -353,7 +362,7 @@ void Communicator::ControlWork::wait() {
     staging_->read(offset_, result_, bytes_);
   done_ = true;
   if (staging_ && comm_ != nullptr)
-    comm_->return_staging(std::move(staging_));
+    comm_->return_staging(std::move(staging_), true);
 }
 
 void register_backend(const std::string& name, BackendFactory factory) {

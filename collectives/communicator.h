@@ -215,7 +215,10 @@ class Communicator {
   // per control operation in flight, reused.
   class StagingLease;
   std::shared_ptr<CommBuffer> take_staging(std::size_t bytes);
-  void return_staging(std::shared_ptr<CommBuffer> buffer);
+  /// `finished`: the operation that used it is over (not failed).
+  void return_staging(std::shared_ptr<CommBuffer> buffer, bool finished);
+  /// Staging buffers up to this size are kept for reuse.
+  static constexpr std::size_t kPooledStagingBytes = std::size_t{1} << 20;
   std::mutex staging_mutex_;
   std::vector<std::shared_ptr<CommBuffer>> staging_;
 };
