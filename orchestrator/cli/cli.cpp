@@ -57,6 +57,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   for (const std::string& a : rest) {
+    if (a == "--")
+      break;  // what follows is a command's own arguments
     if (a == "--help" || a == "-h") {
       out << "usage: " << command->usage << "\n";
       return kExitOk;

@@ -1,6 +1,7 @@
 #include <array>
 
 #include "orchestrator/cli/command.h"
+#include "orchestrator/launch/launcher.h"
 
 namespace dojo::cli {
 
@@ -52,11 +53,7 @@ std::span<const Command> commands() {
        "a hung attempt's flight-recorder verdict again, and each rank's latest collectives",
        "dojo flight RUN_DIR [--records N]", run_flight},
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
-       "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
-       "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
-       "                   [--state-dir DIR] [--preflight \"CMD ARGS\"] [--stop-grace S]\n"
-       "                   [--slurm-launch mpirun|srun] [--fresh] [-- COMMAND ARGS...]\n"
-       "                   (inside salloc or sbatch the allocation's nodes and tasks are used)",
+       launch::kLaunchUsage,
        run_launch},
       {"nodes", "the node blacklist every job shares: list it, or clear a node",
        "dojo nodes [--state-dir DIR]\n"

@@ -34,6 +34,13 @@ void request_stop(int sig) {
 
 }  // namespace
 
+const char* const kLaunchUsage =
+    "dojo launch [JOB.yaml] [--cluster C.yaml] [--dry-run] [--set key.path=value]... [-np N]\n"
+    "                   [-H host:slots,...] [--hostfile F] [--run-dir DIR] [--rsh-agent A]\n"
+    "                   [--state-dir DIR] [--preflight \"SHELL COMMAND\"] [--stop-grace S]\n"
+    "                   [--slurm-launch mpirun|srun] [--fresh] [-- COMMAND ARGS...]\n"
+    "                   (inside salloc or sbatch the allocation's nodes and tasks are used)";
+
 LaunchOptions parse_launch_args(std::vector<std::string> args) {
   LaunchOptions options;
   // Everything after `--` is the command, passed on literally.
@@ -80,14 +87,11 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
     options.slurm_launch = v == "srun" ? config::SlurmLaunch::kSrun : config::SlurmLaunch::kMpirun;
   });
   flags.value("--preflight", [&](const std::string& v) {
-    // Words split on spaces, never through a shell.
-    std::istringstream words(v);
-    std::string word;
-    options.preflight.clear();
-    while (words >> word)
-      options.preflight.push_back(word);
-    if (options.preflight.empty())
+    // A shell command line, as written: quotes, pipes and && work as in a
+    // terminal, run by /bin/sh on each node.
+    if (v.find_first_not_of(" \t") == std::string::npos)
       throw UsageError("--preflight needs a command");
+    options.preflight = {"/bin/sh", "-c", v};
   });
   flags.parse(args);
   if (positionals.size() > 1) {
@@ -103,6 +107,18 @@ LaunchOptions parse_launch_args(std::vector<std::string> args) {
 
 int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,
                 std::ostream& err) {
+  for (const std::string& a : args) {
+    if (a == "--")
+      break;
+    if (a == "--help" || a == "-h") {
+      out << "usage: " << kLaunchUsage
+          << "\n       dojorun takes the same arguments (it runs dojo-launch, the same code; "
+             "docs/LAUNCH.md)\n"
+             "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error,\n"
+             "3 stopped on request with a checkpoint saved.\n";
+      return 0;
+    }
+  }
   LaunchOptions options = parse_launch_args(args);
   options.version = version;
   char self[4096] = {};

@@ -33,7 +33,7 @@ struct LaunchOptions {
   std::optional<double> stop_grace_s;  ///< --stop-grace; default the job's stop_grace_s
   std::optional<config::SlurmLaunch> slurm_launch;  ///< --slurm-launch; default the job's
   std::string version;                 ///< "dojo X (git SHA)", recorded in the run directory
-  std::vector<std::string> preflight;  ///< --preflight "CMD ARGS": run on each chosen node first
+  std::vector<std::string> preflight;  ///< --preflight: /bin/sh -c LINE on each chosen node first
   std::filesystem::path
       state_dir;  ///< the allocation ledger's directory; default_state_dir() when empty
 };
@@ -55,7 +55,11 @@ int launch(const LaunchOptions& options, std::ostream& out, std::ostream& err, S
 /// `--` is the command, passed on literally). Throws UsageError.
 LaunchOptions parse_launch_args(std::vector<std::string> args);
 
-/// The whole of `dojo launch`: parses `args`, stops the job cleanly on
+/// The usage of `dojo launch`, which scripts/dojorun shares.
+extern const char* const kLaunchUsage;
+
+/// The whole of `dojo launch`: `--help` or `-h` (before `--`) prints the usage
+/// to `out` and returns 0; otherwise parses `args`, stops the job cleanly on
 /// SIGINT, SIGTERM, SIGHUP and SIGUSR1, finds the dojo binaries next to this executable, and
 /// launches. Throws ConfigError and UsageError (exit 2) and dojo::Error (exit 1).
 int launch_main(const std::vector<std::string>& args, const std::string& version, std::ostream& out,

@@ -403,6 +403,13 @@ PY
     grep -q "node 127.0.0.1 failed the pre-flight check" "$work/out" || { cat "$work/out"; fail "pre-flight message"; }
     [ "$(cat "$work/p/hostfile")" = "localhost slots=2" ] || fail "the failed node is still in the hostfile"
     grep -q '"event":"preflight_failed"' "$work/p/events.jsonl" || fail "events.jsonl"
+    # A shell command line with quotes and a pipe, as typed in a terminal.
+    "$dojo" launch --cluster "$work/pair.yaml" -np 2 --run-dir "$work/quoted" \
+      --preflight "sh -c 'echo \"\$DOJO_PREFLIGHT_HOST\"' | grep -qv '^127.0.0.1\$'" -- true >"$work/out" 2>&1 ||
+      { cat "$work/out"; fail "a quoted pre-flight command line did not run"; }
+    [ "$(cat "$work/quoted/hostfile")" = "localhost slots=2" ] || fail "the quoted check did not mark 127.0.0.1 down"
+    "$dojo" launch --cluster "$work/pair.yaml" -np 2 --preflight "  " -- true >"$work/out" 2>&1
+    [ $? -eq 2 ] && grep -q -- "--preflight needs a command" "$work/out" || { cat "$work/out"; fail "empty --preflight"; }
     printf '#!/bin/sh\nexit 1\n' >"$work/bad.sh"
     chmod +x "$work/bad.sh"
     "$dojo" launch --cluster "$work/pair.yaml" -np 2 --preflight "$work/bad.sh" --run-dir "$work/q" -- true >"$work/out" 2>&1
