@@ -339,19 +339,38 @@ void emit(YAML::Emitter& out, const Node& node) {
 
 }  // namespace
 
-std::string resolved_yaml(const std::filesystem::path& path,
-                          const std::vector<Override>& overrides) {
-  load_document(path, overrides);  // validates, and throws every error
+namespace {
+
+/// `root` with `overrides` applied, as YAML.
+std::string emit_with_overrides(NodePtr root, const std::vector<Override>& overrides) {
   Diagnostics diagnostics;
-  NodePtr root = parse_yaml_file(path, diagnostics);
   Parsed parsed;
   identify(root, diagnostics, parsed);
   for (const Override& o : overrides)
     apply_override(parsed, o, diagnostics);
   YAML::Emitter out;
   emit(out, *root);
-  return std::string("# ") + path.string() + " with its --set overrides applied\n" + out.c_str() +
-         "\n";
+  return out.c_str();
+}
+
+}  // namespace
+
+std::string resolved_yaml(const std::filesystem::path& path,
+                          const std::vector<Override>& overrides) {
+  load_document(path, overrides);  // validates, and throws every error
+  Diagnostics diagnostics;
+  return std::string("# ") + path.string() + " with its --set overrides applied\n" +
+         emit_with_overrides(parse_yaml_file(path, diagnostics), overrides) + "\n";
+}
+
+std::string resolved_yaml_text(const std::string& text, const std::filesystem::path& as_file,
+                               const std::vector<Override>& overrides) {
+  load_document_text(text, as_file, overrides);  // validates, and throws every error
+  Diagnostics diagnostics;
+  NodePtr root =
+      parse_yaml(text, std::make_shared<const std::string>(as_file.string()), diagnostics);
+  return std::string("# ") + as_file.filename().string() + " with its --set overrides applied\n" +
+         emit_with_overrides(root, overrides) + "\n";
 }
 
 DocumentKind kind_of(const Document& document) {

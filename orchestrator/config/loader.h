@@ -64,6 +64,10 @@ Document load_document_text(const std::string& text, const std::filesystem::path
 JobConfig load_job_text(const std::string& text, const std::filesystem::path& as_file,
                         const std::vector<Override>& overrides = {});
 
+/// As resolved_yaml, for a document given as text (`as_file` names it).
+std::string resolved_yaml_text(const std::string& text, const std::filesystem::path& as_file,
+                               const std::vector<Override>& overrides = {});
+
 DocumentKind kind_of(const Document& document);
 
 /// The document at `path` with `overrides` applied, written back as YAML (for

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "common/error.h"
@@ -102,9 +103,11 @@ LoadedJob load_job(const LaunchOptions& options, const std::optional<SlurmAlloca
     if (options.command.empty())
       throw UsageError("give a job file, or -- COMMAND ARGS...");
     const int ranks = options.np > 0 ? options.np : allocation ? allocation->default_ranks() : 1;
+    // The command as a JSON array, which is also a YAML flow sequence with
+    // every word quoted.
     loaded.text = "job:\n  name: " + name_from_command(options.command[0]) +
-                  "\n  command: [from-the-command-line]\n  resources: {ranks: " +
-                  std::to_string(std::max(ranks, 1)) + "}\n";
+                  "\n  command: " + nlohmann::json(options.command).dump() +
+                  "\n  resources: {ranks: " + std::to_string(std::max(ranks, 1)) + "}\n";
     loaded.job = config::load_job_text(loaded.text, fs::current_path() / "(command line)",
                                        options.overrides);
   }

@@ -28,9 +28,15 @@ void write_run_files(const fs::path& run_dir, const LaunchOptions& options, cons
   write_file_atomically((run_dir / "hostfile").string(), placement.hostfile());
   write_file_atomically((run_dir / "version").string(), options.version + "\n");
   write_file_atomically((run_dir / "job.yaml").string(), loaded.text);
-  write_file_atomically(
-      (run_dir / "config.resolved.yaml").string(),
-      options.job_file ? config::resolved_yaml(*options.job_file, options.overrides) : loaded.text);
+  std::string resolved =
+      options.job_file ? config::resolved_yaml(*options.job_file, options.overrides)
+                       : config::resolved_yaml_text(
+                             loaded.text, fs::current_path() / "(command line)", options.overrides);
+  if (options.job_file && !options.command.empty()) {
+    resolved += "# the command line replaced the job's command or workload with: " +
+                nlohmann::json(options.command).dump() + "\n";
+  }
+  write_file_atomically((run_dir / "config.resolved.yaml").string(), resolved);
   write_file_atomically((run_dir / "overrides.txt").string(), overrides_text(options));
   write_file_atomically((run_dir / "config_hash").string(),
                         run_config_hash(options, loaded) + "\n");

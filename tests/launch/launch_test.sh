@@ -463,6 +463,9 @@ PY
     grep -q "the job reached its wall-time limit" "$work/out" || { cat "$work/out"; fail "wall-time message"; }
     [ "$(cat "$work/w/status")" = failed ] || fail "status"
     grep -q '"event":"wall-time","attempt":0,"cause":"wall_time"' "$work/w/events.jsonl" || fail "the wall_time cause"
+    # A command job's resolved config holds its command and every override.
+    grep -q "wall_time_s: 2" "$work/w/config.resolved.yaml" || { cat "$work/w/config.resolved.yaml"; fail "command job: resolved override"; }
+    grep -q -- '- "sleep"' "$work/w/config.resolved.yaml" || { cat "$work/w/config.resolved.yaml"; fail "command job: resolved command"; }
     # The run directory records the resolved configuration.
     "$dojo" launch "$job" "${short[@]}" --set workload.max_steps=2 --run-dir "$work/res" >"$work/out" 2>&1 || fail "short job"
     grep -q "max_steps: 2" "$work/res/config.resolved.yaml" || { cat "$work/res/config.resolved.yaml"; fail "resolved config"; }
@@ -473,6 +476,12 @@ PY
     echo "wall time enforced; the run directory holds the resolved config and the record"
     ;;
   usage)
+    for help in --help -h; do
+      "$dojo" launch "$help" >"$work/out" 2>&1; [ $? -eq 0 ] && grep -q '^usage: dojo launch \[JOB.yaml\]' "$work/out" || { cat "$work/out"; fail "dojo launch $help"; }
+      "$root/scripts/dojorun" "$help" >"$work/out" 2>&1; [ $? -eq 0 ] && grep -q 'dojorun takes the same arguments' "$work/out" || { cat "$work/out"; fail "dojorun $help"; }
+    done
+    # After --, --help belongs to the command.
+    "$dojo" launch -np 1 --run-dir "$work/h" -- sh -c 'test "$1" = --help' sh --help >"$work/out" 2>&1 || { cat "$work/out"; fail "--help after -- is the command's"; }
     "$dojo" launch -np 0 -- true >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-np expects a positive count' "$work/out" || fail "-np 0"
     "$dojo" launch --frobnicate >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q 'unknown flag "--frobnicate"' "$work/out" || fail "unknown flag"
     "$dojo" launch -- >"$work/out" 2>&1; [ $? -eq 2 ] && grep -q -- '-- needs a command' "$work/out" || fail "empty command"
