@@ -160,8 +160,9 @@ std::vector<int> JobRun::shares_for(const Placement& p) const {
     throw LaunchError("resources.shares has " + std::to_string(job_.resources.shares.size()) +
                       " entries for " + std::to_string(p.ranks) + " ranks");
   }
-  return job_.workload ? split_batch(global_batch, p.ranks, job_.resources.shares)
-                       : job_.resources.shares;
+  // Shares are weights, for every kind of job: [3, 1] is a 3:1 split of the
+  // global batch, and each rank is told its samples.
+  return split_batch(global_batch, p.ranks, job_.resources.shares);
 }
 
 bool JobRun::all_local() const {

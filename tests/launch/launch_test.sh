@@ -92,7 +92,8 @@ GOLDEN
       [ "$(cat "$work/env$np/status")" = completed ] || fail "status file"
     done
     "$dojo" launch -np 2 --set "resources.shares=[3, 1]" --run-dir "$work/shares" -- sh -c 'echo "share $RANK $DOJO_BATCH_SHARE"' >"$work/out" 2>&1
-    grep -q "share 0 3" "$work/out" && grep -q "share 1 1" "$work/out" || { cat "$work/out"; fail "explicit shares"; }
+    # Weights, as for built-in workloads: 3:1 of a command job's 256 samples.
+    grep -q "share 0 192" "$work/out" && grep -q "share 1 64" "$work/out" || { cat "$work/out"; fail "explicit shares"; }
     no_orphans
     echo "command jobs see the torchrun environment at 1-4 ranks"
     ;;
