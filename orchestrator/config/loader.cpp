@@ -107,6 +107,18 @@ bool is_index(const std::string& segment) {
 
 // Applies one override to the document body. Missing mapping keys are created,
 // so a misspelt key surfaces as an unknown-key error naming the flag.
+/// resources.ranks and resources.h100e exclude each other: setting one with
+/// --set replaces the other when the file gave it (a job placed by H100e runs
+/// on `--set resources.ranks=2`); both given by flags stay an error.
+void drop_file_alternative(Node& resources, const std::string& key) {
+  const char* other = key == "ranks" ? "h100e" : key == "h100e" ? "ranks" : nullptr;
+  if (other == nullptr)
+    return;
+  std::erase_if(resources.entries, [&](const MapEntry& e) {
+    return e.key->scalar == other && !e.value->where.from_flag;
+  });
+}
+
 void apply_override(Parsed& parsed, const Override& o, Diagnostics& diagnostics) {
   auto flag = std::make_shared<const std::string>(o.flag);
   const Location at_flag{flag, 0, 0, true};
@@ -148,6 +160,8 @@ void apply_override(Parsed& parsed, const Override& o, Diagnostics& diagnostics)
         diagnostics.error(at_flag, walked + " is " + node->describe() + ", not a mapping");
         return;
       }
+      if (last && parsed.kind == DocumentKind::kJob && walked == "job.resources")
+        drop_file_alternative(*node, segment);
       MapEntry* entry = node->find(segment);
       if (entry == nullptr) {
         node->entries.push_back(

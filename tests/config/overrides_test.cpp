@@ -88,3 +88,21 @@ TEST_CASE("an override without key=value is a usage error") {
   CHECK(o.path == std::vector<std::string>{"env", "X"});
   CHECK(o.value == "a=b");
 }
+
+TEST_CASE("--set resources.ranks replaces the file's h100e, and the other way round") {
+  const auto synthetic = configs_dir() / "jobs" / "synthetic-resnet50.yaml";
+  const JobConfig by_ranks = load_job(synthetic, sets({"resources.ranks=2"}));
+  CHECK(by_ranks.resources.ranks == 2);
+  CHECK_FALSE(by_ranks.resources.h100e.has_value());
+  const JobConfig by_h100e = load_job(fashion(), sets({"job.resources.h100e=16"}));
+  CHECK(by_h100e.resources.h100e == 16);
+  CHECK_FALSE(by_h100e.resources.ranks.has_value());
+  // Both given on the command line: still one too many.
+  CHECK(first_error(synthetic, sets({"resources.ranks=2", "resources.h100e=8"})) ==
+        "--set resources.h100e=8: error: job.resources.h100e: give either ranks or h100e, not "
+        "both");
+  // The resolved record shows what ran.
+  const std::string resolved = resolved_yaml(synthetic, sets({"resources.ranks=2"}));
+  CHECK(resolved.find("h100e") == std::string::npos);
+  CHECK(resolved.find("ranks: 2") != std::string::npos);
+}
