@@ -90,6 +90,12 @@ void Trainer::maybe_checkpoint(bool force) {
 // selects a collective (the checkpoint barrier), so every rank must take the
 // same one: all agree on the slowest rank's figures first.
 void Trainer::choose_checkpoint_interval(double save_seconds) {
+  // A run that saves before the measuring steps are over (a short one,
+  // saving at its end) takes the mean of the steps it ran.
+  if (step_seconds_estimate_ <= 0 && steps_this_attempt_ > 0) {
+    step_seconds_estimate_ =
+        step_seconds_total_ * options_.clock_skew / static_cast<double>(steps_this_attempt_);
+  }
   double measured[2] = {step_seconds_estimate_, save_seconds};
   comm_.control_all_reduce(measured, 2, DType::kF64, ReduceOp::kMax);
   step_seconds_estimate_ = measured[0];
@@ -104,7 +110,7 @@ void Trainer::choose_checkpoint_interval(double save_seconds) {
   char line[256];
   std::snprintf(line, sizeof(line),
                 "checkpoints every %lld steps (Young-Daly: sqrt(2 x %.3f s save x %.3g s job "
-                "MTBF) = %.3g s at %.4f s a step)",
+                "MTBF) = %.3g s at %.4g s a step)",
                 static_cast<long long>(checkpoint_every_), save, mtbf, interval,
                 step_seconds_estimate_);
   say(line);
