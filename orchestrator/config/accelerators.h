@@ -30,6 +30,9 @@ struct Accelerator {
   /// figure when the catalog has one, else the declared `h100e:`, else
   /// bf16_tflops / kH100Bf16Tflops.
   double h100e() const;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const Accelerator&) const = default;
 };
 
 struct AcceleratorCatalog {
@@ -39,6 +42,9 @@ struct AcceleratorCatalog {
   /// The accelerator with this name, or nullptr.
   const Accelerator* find(const std::string& name) const;
   std::vector<std::string> names() const;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const AcceleratorCatalog&) const = default;
 };
 
 const char* to_string(AcceleratorKind kind);

@@ -22,6 +22,9 @@ enum class Interpolation { kLinear, kCompound };
 struct StateChange {
   Date since;
   NodeState state = NodeState::kUp;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const StateChange&) const = default;
 };
 
 /// A group of identical accelerators that came online together.
@@ -41,16 +44,25 @@ struct Pool {
   NodeState state_at(const Date& date) const;
   /// When the state on `date` began: that change's date, else `online`.
   Date state_since(const Date& date) const;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const Pool&) const = default;
 };
 
 struct Milestone {
   Date date;
   double h100e = 0;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const Milestone&) const = default;
 };
 
 struct PlanConfig {
   Interpolation interpolation = Interpolation::kLinear;
   std::vector<Milestone> milestones;  ///< strictly increasing dates
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const PlanConfig&) const = default;
 };
 
 /// Money spent on AI infrastructure over a period.
@@ -59,6 +71,9 @@ struct Spend {
   Date to;
   double usd = 0;
   std::string what;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const Spend&) const = default;
 };
 
 /// The idea of a vehicle fleet as distributed inference capacity.
@@ -67,6 +82,9 @@ struct VehicleFleet {
   double inference_kw_per_vehicle = 1.0;
   double driving_hours_per_day = 7.0;
   std::optional<double> h100e_per_vehicle;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const VehicleFleet&) const = default;
 };
 
 struct CapacityConfig {
@@ -78,6 +96,9 @@ struct CapacityConfig {
   PlanConfig plan;
   std::vector<Spend> spend;
   std::optional<VehicleFleet> vehicle_fleet;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const CapacityConfig&) const = default;
 };
 
 }  // namespace dojo::config

@@ -21,6 +21,9 @@ struct ClusterNode {
   std::string accelerator;  ///< a name from the catalog
   std::string rack;         ///< default "default"
   NodeState state = NodeState::kUp;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const ClusterNode&) const = default;
 };
 
 /// One class of link: latency per hop and bandwidth per direction.
@@ -37,6 +40,9 @@ struct LinkClass {
   bool nvls = false;
   double nvls_bandwidth_gb_per_s = 480.0;
   double nvls_latency_us = 23.0;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const LinkClass&) const = default;
 };
 
 struct NetworkConfig {
@@ -47,6 +53,9 @@ struct NetworkConfig {
   /// Open MPI MCA parameters for every attempt (mpirun --mca NAME VALUE;
   /// OMPI_MCA_NAME under srun), e.g. pml: ob1.
   std::map<std::string, std::string> mca;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const NetworkConfig&) const = default;
 };
 
 /// Llama 3 405B: 419 unexpected interruptions in 54 days on 16,384 H100s, so
@@ -58,12 +67,18 @@ inline constexpr double kDefaultDeviceMtbfHours = 16384.0 * 54.0 * 24.0 / 419.0;
 struct UnlistedNodes {
   std::string accelerator;  ///< a name from the catalog
   std::string interface;    ///< their NIC; "" lets MPI and NCCL choose (never loopback)
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const UnlistedNodes&) const = default;
 };
 
 /// `slurm:` of a cluster: what dojo may do to Slurm's view of the nodes.
 struct SlurmClusterConfig {
   /// `scontrol update State=DRAIN` for a node that failed twice in a job.
   bool drain_failed_nodes = false;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const SlurmClusterConfig&) const = default;
 };
 
 /// A node implicated in a lost node, a killed rank or a hang is avoided by
@@ -82,6 +97,9 @@ struct ClusterConfig {
   double blacklist_cooldown_s = kDefaultBlacklistCooldownSeconds;  ///< 0: no blacklisting
 
   const ClusterNode* find_node(const std::string& host) const;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 /// Expands a host pattern with one numeric range, "gpu-[001-128]" style, into

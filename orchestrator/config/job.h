@@ -30,6 +30,9 @@ struct OptimizerConfig {
   int warmup_steps = 0;
   LrSchedule schedule = LrSchedule::kCosine;
   double clip_grad_norm = 0.0;  ///< 0 turns clipping off
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const OptimizerConfig&) const = default;
 };
 
 struct WorkloadConfig {
@@ -51,6 +54,9 @@ struct WorkloadConfig {
   int threads_per_rank = 1;  ///< OpenBLAS threads on CPU
   NonFinitePolicy non_finite = NonFinitePolicy::kError;
   OptimizerConfig optimizer;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const WorkloadConfig&) const = default;
 };
 
 struct ResourcesConfig {
@@ -58,6 +64,9 @@ struct ResourcesConfig {
   std::optional<double> h100e;
   std::optional<int> ranks_per_node;
   std::vector<int> shares;  ///< explicit per-rank batch shares; empty = by H100e or even
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const ResourcesConfig&) const = default;
 };
 
 enum class Backend { kAuto, kMpi, kNccl };
@@ -68,6 +77,9 @@ struct CollectivesConfig {
   double bucket_mib = 25;  ///< PyTorch DDP's default bucket size
   Compression compression = Compression::kNone;
   double timeout_s = 300;  ///< deadline on every collective
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const CollectivesConfig&) const = default;
 };
 
 struct CheckpointConfig {
@@ -76,6 +88,9 @@ struct CheckpointConfig {
   int every_steps = 0;                       ///< when not automatic
   int keep = 3;
   double save_time_s = 0;  ///< expected save time for `auto`; 0 = measured
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const CheckpointConfig&) const = default;
 };
 
 /// `restarts:` how often a job restarts: at most `max` times in all, and
@@ -89,12 +104,18 @@ struct RestartsConfig {
   int hang = 3;           ///< no progress for hang_timeout_s
   int node_lost = 5;      ///< a node went away: another attempt, often on a spare, is cheap
   int launch_failed = 1;  ///< the ranks could not be started
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const RestartsConfig&) const = default;
 };
 
 struct MetricsConfig {
   bool enabled = true;
   std::string bind = "127.0.0.1";
   int port = 0;  ///< 0: a free port, recorded in the run directory
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 /// `stragglers:` a rank whose compute time per step stays above `ratio`
@@ -102,6 +123,9 @@ struct MetricsConfig {
 struct StragglersConfig {
   double ratio = 1.5;
   int steps = 20;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const StragglersConfig&) const = default;
 };
 
 /// How ranks start inside a Slurm allocation.
@@ -123,6 +147,9 @@ struct SlurmJobConfig {
   /// job checkpoints and stops.
   int signal_lead_s = 120;
   bool requeue = true;  ///< sbatch --requeue
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const SlurmJobConfig&) const = default;
 };
 
 /// Slurm's default KillWait: the seconds between SIGTERM and SIGKILL.
@@ -151,6 +178,9 @@ struct JobConfig {
   /// Variables exported to every rank with their values from the launcher's
   /// environment; the values are never written to the run directory.
   std::vector<std::string> secret_env;
+
+  /// Member by member (the documented-defaults test compares loads).
+  bool operator==(const JobConfig&) const = default;
 };
 
 const char* to_string(WorkloadType type);
