@@ -129,7 +129,17 @@ PlanInputs plan_inputs(const config::JobConfig& job, const config::ClusterConfig
   in.overlap = accelerator.kind != config::AcceleratorKind::kCpu;
   in.nccl_protocols = in.overlap;
   in.mfu = options.mfu;
-  in.step_overhead_s = job.workload->step_overhead_ms.value_or(0) / 1e3;
+  if (job.workload->step_overhead_ms) {
+    in.step_overhead_s = *job.workload->step_overhead_ms / 1e3;
+    in.step_overhead_source = "workload.step_overhead_ms";
+  } else if (accelerator.kind == config::AcceleratorKind::kGpu) {
+    in.step_overhead_s = kDefaultGpuStepOverheadSeconds;
+    in.step_overhead_source = "GPU default, fitted on MLPerf ResNet-50 runs on H100";
+  } else {
+    in.step_overhead_source =
+        "not modelled: no published figure for this accelerator; measure it with dojo simulate "
+        "calibrate-step";
+  }
   in.model = profile_of(*job.workload);
   in.bucket_bytes = job.collectives.bucket_mib * 1024.0 * 1024.0;
   in.element_bytes = job.collectives.compression == config::Compression::kBf16 ||

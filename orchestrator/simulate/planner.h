@@ -15,6 +15,13 @@ namespace dojo::simulate {
 
 /// Llama 3 405B ran at 38-43% model FLOPs utilisation on 16,384 H100s.
 inline constexpr double kDefaultMfu = 0.40;
+/// The fixed per-step cost of GPU ranks when the job does not give one:
+/// fitted from published MLPerf Training ResNet-50 runs on H100 (8 GPUs at
+/// 400 samples each and 64 at 50, both 35 epochs of a 3,200 global batch:
+/// 57.7 ms and 11.4 ms a step give 4.8 ms + 0.132 ms a sample; the 3,584-GPU
+/// run is the check, docs/SCALING.md). CPU and Dojo ranks have no published
+/// figure: 0 there until `dojo simulate calibrate-step` measures one.
+inline constexpr double kDefaultGpuStepOverheadSeconds = 4.8e-3;
 
 /// The model a job trains, as the planner sees it.
 struct ModelProfile {
@@ -43,6 +50,8 @@ struct PlanInputs {
   /// The step's cost that does not shrink with the batch: optimizer, kernel
   /// launches, input pipeline, synchronisation (workload.step_overhead_ms).
   double step_overhead_s = 0;
+  /// Where step_overhead_s came from, for the report.
+  std::string step_overhead_source = "not modelled";
   double h100e_per_device = 1;
   int devices_per_node = 8;
   config::NetworkConfig network;
