@@ -53,8 +53,7 @@ std::span<const Command> commands() {
        "a hung attempt's flight-recorder verdict again, and each rank's latest collectives",
        "dojo flight RUN_DIR [--records N]", run_flight},
       {"launch", "place, start and supervise a job through mpirun (scripts/dojorun)",
-       launch::kLaunchUsage,
-       run_launch},
+       launch::kLaunchUsage, run_launch},
       {"nodes", "the node blacklist every job shares: list it, or clear a node",
        "dojo nodes [--state-dir DIR]\n"
        "       dojo nodes clear HOST [--state-dir DIR]",

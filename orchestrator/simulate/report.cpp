@@ -50,9 +50,8 @@ void write_table(std::ostream& out, const PlanInputs& in,
       << num(in.per_device_batch, "%g") << " samples/device) on cluster " << in.cluster << ": "
       << in.accelerator << " (" << num(in.h100e_per_device, "%.4g") << " H100e, "
       << in.devices_per_node << " per node), MFU " << num(in.mfu, "%.2f") << ", step overhead "
-      << num(in.step_overhead_s * 1e3, "%g") << " ms (" << in.step_overhead_source
-      << "), buckets " << size_text(in.bucket_bytes)
-      << " of " << in.element_bytes << "-byte gradients\n";
+      << num(in.step_overhead_s * 1e3, "%g") << " ms (" << in.step_overhead_source << "), buckets "
+      << size_text(in.bucket_bytes) << " of " << in.element_bytes << "-byte gradients\n";
   char line[512];
   std::snprintf(line, sizeof(line), "%10s %8s %6s %10s %11s %10s %10s %8s %9s %9s %9s %8s\n",
                 "H100e", "devices", "nodes", "compute_ms", "overhead_ms", "step_ms", "exposed_ms",
